@@ -1,0 +1,28 @@
+//! MQTT 3.1.1 and 5.0 wire format: packets as values, strict decoding from a
+//! byte buffer, encoding into one, and topic name / filter rules.
+//!
+//! Pure: no I/O, no clock, no allocation beyond the packets themselves.
+
+mod decode;
+mod encode;
+mod error;
+mod packet;
+pub mod properties;
+pub mod reason;
+mod topic;
+mod varint;
+
+pub use decode::{decode, Decoder};
+pub use encode::encode;
+pub use error::{DecodeError, EncodeError};
+pub use packet::*;
+pub use properties::Properties;
+pub use topic::{topic_matches, validate_topic_filter, validate_topic_name, TopicError};
+
+/// The largest value a variable byte integer can hold, and so the largest
+/// remaining length: 268,435,455.
+pub const MAX_VARINT: u32 = 268_435_455;
+
+/// The largest packet MQTT can express: fixed header (5 bytes) plus the
+/// largest remaining length.
+pub const MAX_PACKET_SIZE: u32 = MAX_VARINT + 5;

@@ -1,0 +1,135 @@
+//! MQTT 5 properties (MQTT 5.0 section 2.2.2).
+//!
+//! One struct holds every property; each packet type allows a subset, which
+//! the decoder enforces. Under MQTT 3.1.1 properties are always empty.
+
+use serde::{Deserialize, Serialize};
+
+/// Property identifiers (MQTT 5.0 table 2-4).
+pub mod id {
+    /// Byte
+    pub const PAYLOAD_FORMAT_INDICATOR: u8 = 0x01;
+    /// Four byte integer
+    pub const MESSAGE_EXPIRY_INTERVAL: u8 = 0x02;
+    /// UTF-8 string
+    pub const CONTENT_TYPE: u8 = 0x03;
+    /// UTF-8 string
+    pub const RESPONSE_TOPIC: u8 = 0x08;
+    /// Binary data
+    pub const CORRELATION_DATA: u8 = 0x09;
+    /// Variable byte integer
+    pub const SUBSCRIPTION_IDENTIFIER: u8 = 0x0B;
+    /// Four byte integer
+    pub const SESSION_EXPIRY_INTERVAL: u8 = 0x11;
+    /// UTF-8 string
+    pub const ASSIGNED_CLIENT_IDENTIFIER: u8 = 0x12;
+    /// Two byte integer
+    pub const SERVER_KEEP_ALIVE: u8 = 0x13;
+    /// UTF-8 string
+    pub const AUTHENTICATION_METHOD: u8 = 0x15;
+    /// Binary data
+    pub const AUTHENTICATION_DATA: u8 = 0x16;
+    /// Byte
+    pub const REQUEST_PROBLEM_INFORMATION: u8 = 0x17;
+    /// Four byte integer
+    pub const WILL_DELAY_INTERVAL: u8 = 0x18;
+    /// Byte
+    pub const REQUEST_RESPONSE_INFORMATION: u8 = 0x19;
+    /// UTF-8 string
+    pub const RESPONSE_INFORMATION: u8 = 0x1A;
+    /// UTF-8 string
+    pub const SERVER_REFERENCE: u8 = 0x1C;
+    /// UTF-8 string
+    pub const REASON_STRING: u8 = 0x1F;
+    /// Two byte integer
+    pub const RECEIVE_MAXIMUM: u8 = 0x21;
+    /// Two byte integer
+    pub const TOPIC_ALIAS_MAXIMUM: u8 = 0x22;
+    /// Two byte integer
+    pub const TOPIC_ALIAS: u8 = 0x23;
+    /// Byte
+    pub const MAXIMUM_QOS: u8 = 0x24;
+    /// Byte
+    pub const RETAIN_AVAILABLE: u8 = 0x25;
+    /// UTF-8 string pair
+    pub const USER_PROPERTY: u8 = 0x26;
+    /// Four byte integer
+    pub const MAXIMUM_PACKET_SIZE: u8 = 0x27;
+    /// Byte
+    pub const WILDCARD_SUBSCRIPTION_AVAILABLE: u8 = 0x28;
+    /// Byte
+    pub const SUBSCRIPTION_IDENTIFIERS_AVAILABLE: u8 = 0x29;
+    /// Byte
+    pub const SHARED_SUBSCRIPTION_AVAILABLE: u8 = 0x2A;
+}
+
+/// Every MQTT 5 property; `None` / empty means absent.
+///
+/// Boolean-valued properties (payload format indicator, request problem
+/// information, request response information, maximum QoS, retain available,
+/// the three "... available" flags) hold their byte; the decoder accepts only
+/// the values the specification allows (0 or 1; maximum QoS 0 or 1).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Properties {
+    /// 0x01
+    pub payload_format_indicator: Option<u8>,
+    /// 0x02, seconds
+    pub message_expiry_interval: Option<u32>,
+    /// 0x03
+    pub content_type: Option<String>,
+    /// 0x08
+    pub response_topic: Option<String>,
+    /// 0x09
+    pub correlation_data: Option<Vec<u8>>,
+    /// 0x0B; several allowed in PUBLISH, at most one in SUBSCRIBE; each 1..=268_435_455
+    pub subscription_identifiers: Vec<u32>,
+    /// 0x11, seconds
+    pub session_expiry_interval: Option<u32>,
+    /// 0x12
+    pub assigned_client_identifier: Option<String>,
+    /// 0x13, seconds
+    pub server_keep_alive: Option<u16>,
+    /// 0x15
+    pub authentication_method: Option<String>,
+    /// 0x16
+    pub authentication_data: Option<Vec<u8>>,
+    /// 0x17
+    pub request_problem_information: Option<u8>,
+    /// 0x18, seconds
+    pub will_delay_interval: Option<u32>,
+    /// 0x19
+    pub request_response_information: Option<u8>,
+    /// 0x1A
+    pub response_information: Option<String>,
+    /// 0x1C
+    pub server_reference: Option<String>,
+    /// 0x1F
+    pub reason_string: Option<String>,
+    /// 0x21, non-zero
+    pub receive_maximum: Option<u16>,
+    /// 0x22
+    pub topic_alias_maximum: Option<u16>,
+    /// 0x23, non-zero
+    pub topic_alias: Option<u16>,
+    /// 0x24, 0 or 1
+    pub maximum_qos: Option<u8>,
+    /// 0x25
+    pub retain_available: Option<u8>,
+    /// 0x26, in order; the same name may repeat
+    pub user_properties: Vec<(String, String)>,
+    /// 0x27, non-zero
+    pub maximum_packet_size: Option<u32>,
+    /// 0x28
+    pub wildcard_subscription_available: Option<u8>,
+    /// 0x29
+    pub subscription_identifiers_available: Option<u8>,
+    /// 0x2A
+    pub shared_subscription_available: Option<u8>,
+}
+
+impl Properties {
+    /// True when no property is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Properties::default()
+    }
+}
