@@ -1,7 +1,10 @@
-//! Strict, incremental decoding of MQTT packets from a byte buffer.
+//! Strict, incremental decoding of MQTT packets from a byte buffer: the
+//! fixed header (type, flags, remaining length, size limit) is judged here,
+//! the packet body in [`super::parse`].
 
 use super::error::DecodeError;
-use super::packet::{Packet, ProtocolVersion};
+use super::packet::{Packet, PacketType, ProtocolVersion};
+use super::{parse, varint};
 
 /// Decodes the first packet in `buf`.
 ///
@@ -17,9 +20,86 @@ pub fn decode(
     version: ProtocolVersion,
     max_packet_size: usize,
 ) -> Result<Option<(Packet, usize)>, DecodeError> {
-    let _ = (buf, version, max_packet_size);
-    unimplemented!()
+    let Some((&first, rest)) = buf.split_first() else {
+        return Ok(None);
+    };
+    let kind = packet_type(first >> 4, version)?;
+    let flags = first & 0x0F;
+    check_flags(kind, flags)?;
+    let Some((remaining, len_bytes)) = varint::read(rest)? else {
+        return Ok(None);
+    };
+    let minimal_header = varint::is_minimal(remaining, len_bytes);
+    // CONNECT's own level decides; it is checked once the body is read.
+    if version == ProtocolVersion::V5 && kind != PacketType::Connect && !minimal_header {
+        return Err(DecodeError::NonMinimalVarInt);
+    }
+    let header_len = 1 + len_bytes;
+    let size = header_len.saturating_add(usize::try_from(remaining).unwrap_or(usize::MAX));
+    if size > max_packet_size {
+        return Err(DecodeError::PacketTooLarge {
+            size,
+            max: max_packet_size,
+        });
+    }
+    let Some(body) = buf.get(header_len..size) else {
+        return Ok(None);
+    };
+    let packet = parse::body(kind, flags, body, version, minimal_header)?;
+    Ok(Some((packet, size)))
 }
+
+/// The packet type for the high nibble of the first byte.
+fn packet_type(nibble: u8, version: ProtocolVersion) -> Result<PacketType, DecodeError> {
+    Ok(match nibble {
+        1 => PacketType::Connect,
+        2 => PacketType::ConnAck,
+        3 => PacketType::Publish,
+        4 => PacketType::PubAck,
+        5 => PacketType::PubRec,
+        6 => PacketType::PubRel,
+        7 => PacketType::PubComp,
+        8 => PacketType::Subscribe,
+        9 => PacketType::SubAck,
+        10 => PacketType::Unsubscribe,
+        11 => PacketType::UnsubAck,
+        12 => PacketType::PingReq,
+        13 => PacketType::PingResp,
+        14 => PacketType::Disconnect,
+        15 if version == ProtocolVersion::V5 => PacketType::Auth,
+        other => return Err(DecodeError::InvalidPacketType(other)),
+    })
+}
+
+/// Checks the low nibble of the first byte (MQTT 5.0 §2.1.3, MQTT 3.1.1
+/// §2.2.2): PUBREL, SUBSCRIBE and UNSUBSCRIBE need 0b0010, PUBLISH carries
+/// DUP / QoS / RETAIN (QoS 3 and DUP at QoS 0 are rejected), all others 0.
+fn check_flags(kind: PacketType, flags: u8) -> Result<(), DecodeError> {
+    let ok = match kind {
+        PacketType::Publish => {
+            let qos = (flags >> 1) & 0b11;
+            if qos == 3 {
+                return Err(DecodeError::InvalidQoS);
+            }
+            // [MQTT-3.3.1-2]: DUP must be 0 for QoS 0.
+            !(qos == 0 && flags & 0b1000 != 0)
+        }
+        PacketType::PubRel | PacketType::Subscribe | PacketType::Unsubscribe => flags == 0b0010,
+        _ => flags == 0,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(DecodeError::InvalidFlags {
+            packet_type: kind,
+            flags,
+        })
+    }
+}
+
+/// Buffered bytes that are already decoded are dropped from the front of
+/// the buffer once they are at least this many, or at least half of it.
+const COMPACT_AT: usize = 4096;
 
 /// A byte buffer that yields packets as they complete: bytes are fed as they
 /// arrive (a packet may span several feeds, a feed may hold several packets).
@@ -42,16 +122,31 @@ impl Decoder {
         }
     }
 
-    /// Appends received bytes.
+    /// Appends received bytes. Bytes already decoded are dropped from the
+    /// buffer first when that is worth a move, so memory stays bounded by
+    /// the undecoded bytes plus one feed.
     pub fn feed(&mut self, bytes: &[u8]) {
-        let _ = bytes;
-        unimplemented!()
+        if self.start > 0 && (self.start >= COMPACT_AT || self.start * 2 >= self.buf.len()) {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(bytes);
     }
 
     /// The next complete packet, `Ok(None)` if more bytes are needed. After an
     /// error the stream is unusable and the decoder should be cleared.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, DecodeError> {
-        unimplemented!()
+        let pending = self.buf.get(self.start..).unwrap_or_default();
+        match decode(pending, self.version, self.max_packet_size)? {
+            Some((packet, consumed)) => {
+                self.start += consumed;
+                if self.start >= self.buf.len() {
+                    self.clear();
+                }
+                Ok(Some(packet))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Drops buffered bytes (on a new connection).
@@ -62,7 +157,7 @@ impl Decoder {
 
     /// Number of bytes buffered and not yet decoded.
     pub fn buffered(&self) -> usize {
-        self.buf.len() - self.start
+        self.buf.len().saturating_sub(self.start)
     }
 
     /// Sets the protocol version for the following packets.

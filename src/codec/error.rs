@@ -88,7 +88,10 @@ impl fmt::Display for DecodeError {
             }
             DecodeError::InvalidPacketType(t) => write!(f, "invalid packet type {t}"),
             DecodeError::InvalidFlags { packet_type, flags } => {
-                write!(f, "invalid fixed header flags {flags:#x} for {packet_type:?}")
+                write!(
+                    f,
+                    "invalid fixed header flags {flags:#x} for {packet_type:?}"
+                )
             }
             DecodeError::InvalidQoS => write!(f, "invalid QoS 3"),
             DecodeError::ZeroPacketId => write!(f, "packet identifier 0"),
@@ -139,6 +142,23 @@ pub enum EncodeError {
     InvalidTopic(TopicError),
     /// A string contains U+0000.
     NullCharacter,
+    /// A property that this packet type may not carry (MQTT 5.0 table 2-4).
+    PropertyNotAllowed {
+        /// Property identifier.
+        id: u8,
+        /// Packet it was set on (CONNECT for will properties).
+        packet_type: PacketType,
+    },
+    /// A property value out of its allowed range (e.g. receive maximum 0,
+    /// a boolean byte other than 0 or 1, subscription identifier 0).
+    InvalidPropertyValue(u8),
+    /// A property given more often than the packet allows (more than one
+    /// subscription identifier in SUBSCRIBE).
+    DuplicateProperty(u8),
+    /// MQTT 3.1.1 CONNECT with a password but no user name [MQTT-3.1.2-22].
+    PasswordWithoutUsername,
+    /// PUBLISH with the DUP flag at QoS 0 [MQTT-3.3.1-2].
+    DupWithQoS0,
 }
 
 impl fmt::Display for EncodeError {
@@ -153,6 +173,19 @@ impl fmt::Display for EncodeError {
             EncodeError::NoTopicFilters => write!(f, "no topic filters"),
             EncodeError::InvalidTopic(e) => write!(f, "invalid topic: {e}"),
             EncodeError::NullCharacter => write!(f, "string contains U+0000"),
+            EncodeError::PropertyNotAllowed { id, packet_type } => {
+                write!(f, "property {id:#04x} not allowed in {packet_type:?}")
+            }
+            EncodeError::InvalidPropertyValue(id) => {
+                write!(f, "invalid value for property {id:#04x}")
+            }
+            EncodeError::DuplicateProperty(id) => {
+                write!(f, "property {id:#04x} given more than once")
+            }
+            EncodeError::PasswordWithoutUsername => {
+                write!(f, "MQTT 3.1.1 password without user name")
+            }
+            EncodeError::DupWithQoS0 => write!(f, "DUP flag set on a QoS 0 PUBLISH"),
         }
     }
 }

@@ -7,10 +7,13 @@ mod decode;
 mod encode;
 mod error;
 mod packet;
+mod parse;
+mod prop_codec;
 pub mod properties;
 pub mod reason;
 mod topic;
 mod varint;
+mod wire;
 
 pub use decode::{decode, Decoder};
 pub use encode::encode;

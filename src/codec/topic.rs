@@ -42,11 +42,21 @@ impl fmt::Display for TopicError {
 
 impl std::error::Error for TopicError {}
 
+/// Longest topic in bytes: a UTF-8 string field holds at most 65,535.
+const MAX_TOPIC_LEN: usize = u16::MAX as usize;
+
+/// Prefix of a shared subscription filter (MQTT 5.0 §4.8.2).
+const SHARE_PREFIX: &str = "$share/";
+
 /// Checks a topic name for PUBLISH: non-empty, at most 65,535 bytes, no
-/// U+0000, no wildcard.
+/// U+0000, no wildcard. `Ok(())` guarantees that the name can be published
+/// as is (MQTT 5.0 §4.7.3, [MQTT-4.7.0-1], [MQTT-4.7.3-1], [MQTT-4.7.3-2]).
 pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
-    let _ = name;
-    unimplemented!()
+    check_common(name)?;
+    if name.bytes().any(|b| b == b'+' || b == b'#') {
+        return Err(TopicError::WildcardInName);
+    }
+    Ok(())
 }
 
 /// Checks a topic filter for SUBSCRIBE / UNSUBSCRIBE: non-empty, at most
@@ -54,14 +64,70 @@ pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
 /// in its level; `$share/{name}/{filter}` needs a share name without
 /// wildcards and a valid filter.
 pub fn validate_topic_filter(filter: &str) -> Result<(), TopicError> {
-    let _ = filter;
-    unimplemented!()
+    check_common(filter)?;
+    let levels = match filter.strip_prefix(SHARE_PREFIX) {
+        Some(rest) => {
+            let (share_name, inner) = rest
+                .split_once('/')
+                .ok_or(TopicError::InvalidSharedSubscription)?;
+            if share_name.is_empty() || share_name.contains(['+', '#']) || inner.is_empty() {
+                return Err(TopicError::InvalidSharedSubscription);
+            }
+            inner
+        }
+        None => filter,
+    };
+    let mut iter = levels.split('/').peekable();
+    while let Some(level) = iter.next() {
+        if level.contains('#') && (level != "#" || iter.peek().is_some()) {
+            return Err(TopicError::InvalidMultiLevelWildcard);
+        }
+        if level.contains('+') && level != "+" {
+            return Err(TopicError::InvalidSingleLevelWildcard);
+        }
+    }
+    Ok(())
+}
+
+/// Rules shared by names and filters: non-empty, length, no U+0000.
+fn check_common(topic: &str) -> Result<(), TopicError> {
+    if topic.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if topic.len() > MAX_TOPIC_LEN {
+        return Err(TopicError::TooLong);
+    }
+    if topic.as_bytes().contains(&0) {
+        return Err(TopicError::NullCharacter);
+    }
+    Ok(())
 }
 
 /// Whether topic `name` matches `filter` (both assumed valid). Wildcards at
 /// the first level do not match names starting with `$`; a `$share/{name}/`
-/// prefix on the filter is ignored for matching.
+/// prefix on the filter is ignored for matching. `#` also matches the parent
+/// level (`sport/#` matches `sport`) and `+` matches an empty level
+/// (MQTT 5.0 §4.7.1). Never panics, whatever the arguments.
 pub fn topic_matches(filter: &str, name: &str) -> bool {
-    let _ = (filter, name);
-    unimplemented!()
+    let filter = match filter.strip_prefix(SHARE_PREFIX) {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, inner)) => inner,
+            None => return false,
+        },
+        None => filter,
+    };
+    if name.starts_with('$') && filter.starts_with(['+', '#']) {
+        return false;
+    }
+    let mut filter_levels = filter.split('/');
+    let mut name_levels = name.split('/');
+    loop {
+        match (filter_levels.next(), name_levels.next()) {
+            (Some("#"), _) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(f), Some(n)) if f == n => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
 }

@@ -1,0 +1,500 @@
+//! Wire form of MQTT 5 property blocks (MQTT 5.0 §2.2.2): a variable byte
+//! integer length, then identifier / value pairs. Which properties a block
+//! may hold depends on the packet (MQTT 5.0 table 2-4); that is enforced
+//! both when decoding and when encoding, so what this crate encodes it also
+//! accepts.
+
+use std::convert::Infallible;
+
+use super::error::{DecodeError, EncodeError};
+use super::packet::PacketType;
+use super::properties::{id, Properties};
+use super::wire::{self, Reader};
+use super::{varint, MAX_VARINT};
+
+/// Where a property block sits; decides which properties it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PropContext {
+    /// CONNECT properties.
+    Connect,
+    /// Will properties in the CONNECT payload.
+    Will,
+    /// CONNACK properties.
+    ConnAck,
+    /// PUBLISH properties.
+    Publish,
+    /// PUBACK, PUBREC, PUBREL or PUBCOMP properties.
+    PubResp(PacketType),
+    /// SUBSCRIBE properties.
+    Subscribe,
+    /// SUBACK properties.
+    SubAck,
+    /// UNSUBSCRIBE properties.
+    Unsubscribe,
+    /// UNSUBACK properties.
+    UnsubAck,
+    /// DISCONNECT properties.
+    Disconnect,
+    /// AUTH properties.
+    Auth,
+}
+
+const fn bit(id: u8) -> u64 {
+    1u64 << id
+}
+
+const USER: u64 = bit(id::USER_PROPERTY);
+const REASON: u64 = bit(id::REASON_STRING);
+const MESSAGE: u64 = bit(id::PAYLOAD_FORMAT_INDICATOR)
+    | bit(id::MESSAGE_EXPIRY_INTERVAL)
+    | bit(id::CONTENT_TYPE)
+    | bit(id::RESPONSE_TOPIC)
+    | bit(id::CORRELATION_DATA);
+const AUTH: u64 = bit(id::AUTHENTICATION_METHOD) | bit(id::AUTHENTICATION_DATA);
+const LIMITS: u64 =
+    bit(id::RECEIVE_MAXIMUM) | bit(id::TOPIC_ALIAS_MAXIMUM) | bit(id::MAXIMUM_PACKET_SIZE);
+
+const CONNECT: u64 = bit(id::SESSION_EXPIRY_INTERVAL)
+    | AUTH
+    | bit(id::REQUEST_PROBLEM_INFORMATION)
+    | bit(id::REQUEST_RESPONSE_INFORMATION)
+    | LIMITS
+    | USER;
+const WILL: u64 = MESSAGE | bit(id::WILL_DELAY_INTERVAL) | USER;
+const CONNACK: u64 = bit(id::SESSION_EXPIRY_INTERVAL)
+    | bit(id::ASSIGNED_CLIENT_IDENTIFIER)
+    | bit(id::SERVER_KEEP_ALIVE)
+    | AUTH
+    | bit(id::RESPONSE_INFORMATION)
+    | bit(id::SERVER_REFERENCE)
+    | REASON
+    | LIMITS
+    | bit(id::MAXIMUM_QOS)
+    | bit(id::RETAIN_AVAILABLE)
+    | USER
+    | bit(id::WILDCARD_SUBSCRIPTION_AVAILABLE)
+    | bit(id::SUBSCRIPTION_IDENTIFIERS_AVAILABLE)
+    | bit(id::SHARED_SUBSCRIPTION_AVAILABLE);
+const PUBLISH: u64 = MESSAGE | bit(id::SUBSCRIPTION_IDENTIFIER) | bit(id::TOPIC_ALIAS) | USER;
+const ACK: u64 = REASON | USER;
+const SUBSCRIBE: u64 = bit(id::SUBSCRIPTION_IDENTIFIER) | USER;
+const DISCONNECT: u64 =
+    bit(id::SESSION_EXPIRY_INTERVAL) | bit(id::SERVER_REFERENCE) | REASON | USER;
+const AUTH_PACKET: u64 = AUTH | REASON | USER;
+/// Every property identifier MQTT 5 defines.
+const KNOWN: u64 = CONNECT | WILL | CONNACK | PUBLISH | DISCONNECT;
+
+impl PropContext {
+    /// The packet type reported in errors (CONNECT for will properties).
+    fn packet_type(self) -> PacketType {
+        match self {
+            PropContext::Connect | PropContext::Will => PacketType::Connect,
+            PropContext::ConnAck => PacketType::ConnAck,
+            PropContext::Publish => PacketType::Publish,
+            PropContext::PubResp(t) => t,
+            PropContext::Subscribe => PacketType::Subscribe,
+            PropContext::SubAck => PacketType::SubAck,
+            PropContext::Unsubscribe => PacketType::Unsubscribe,
+            PropContext::UnsubAck => PacketType::UnsubAck,
+            PropContext::Disconnect => PacketType::Disconnect,
+            PropContext::Auth => PacketType::Auth,
+        }
+    }
+
+    /// Bit `id` is set for every property identifier allowed here.
+    fn allowed(self) -> u64 {
+        match self {
+            PropContext::Connect => CONNECT,
+            PropContext::Will => WILL,
+            PropContext::ConnAck => CONNACK,
+            PropContext::Publish => PUBLISH,
+            PropContext::PubResp(_) | PropContext::SubAck | PropContext::UnsubAck => ACK,
+            PropContext::Subscribe => SUBSCRIBE,
+            PropContext::Unsubscribe => USER,
+            PropContext::Disconnect => DISCONNECT,
+            PropContext::Auth => AUTH_PACKET,
+        }
+    }
+
+    /// Whether property `id` may appear more than once here.
+    fn repeatable(self, id: u8) -> bool {
+        id == id::USER_PROPERTY
+            || (id == id::SUBSCRIPTION_IDENTIFIER && self == PropContext::Publish)
+    }
+}
+
+/// Reads a property block (length prefix included) into `props`, which
+/// should start empty. Enforces the allowed set of `ctx`, single occurrence
+/// of single-valued properties and the value ranges of the specification.
+pub(crate) fn decode(
+    r: &mut Reader<'_>,
+    ctx: PropContext,
+    props: &mut Properties,
+) -> Result<(), DecodeError> {
+    let len = r.varint(true)?;
+    let mut block = r.take(usize::try_from(len).map_err(|_| DecodeError::Truncated)?)?;
+    let allowed = ctx.allowed();
+    let mut seen = 0u64;
+    while !block.is_empty() {
+        let pid = block.u8()?;
+        let mask = if pid < 64 { bit(pid) } else { 0 };
+        if KNOWN & mask == 0 {
+            return Err(DecodeError::UnknownProperty(pid));
+        }
+        if allowed & mask == 0 {
+            return Err(DecodeError::PropertyNotAllowed {
+                id: pid,
+                packet_type: ctx.packet_type(),
+            });
+        }
+        if seen & mask != 0 && !ctx.repeatable(pid) {
+            return Err(DecodeError::DuplicateProperty(pid));
+        }
+        seen |= mask;
+        decode_value(&mut block, pid, props)?;
+    }
+    Ok(())
+}
+
+/// Reads the value of property `pid` and stores it.
+fn decode_value(r: &mut Reader<'_>, pid: u8, p: &mut Properties) -> Result<(), DecodeError> {
+    match pid {
+        id::PAYLOAD_FORMAT_INDICATOR => p.payload_format_indicator = Some(flag(r, pid)?),
+        id::MESSAGE_EXPIRY_INTERVAL => p.message_expiry_interval = Some(r.u32()?),
+        id::CONTENT_TYPE => p.content_type = Some(r.string()?),
+        id::RESPONSE_TOPIC => p.response_topic = Some(r.string()?),
+        id::CORRELATION_DATA => p.correlation_data = Some(r.binary()?.to_vec()),
+        id::SUBSCRIPTION_IDENTIFIER => {
+            let value = r.varint(true)?;
+            if value == 0 {
+                return Err(DecodeError::InvalidPropertyValue(pid));
+            }
+            p.subscription_identifiers.push(value);
+        }
+        id::SESSION_EXPIRY_INTERVAL => p.session_expiry_interval = Some(r.u32()?),
+        id::ASSIGNED_CLIENT_IDENTIFIER => p.assigned_client_identifier = Some(r.string()?),
+        id::SERVER_KEEP_ALIVE => p.server_keep_alive = Some(r.u16()?),
+        id::AUTHENTICATION_METHOD => p.authentication_method = Some(r.string()?),
+        id::AUTHENTICATION_DATA => p.authentication_data = Some(r.binary()?.to_vec()),
+        id::REQUEST_PROBLEM_INFORMATION => p.request_problem_information = Some(flag(r, pid)?),
+        id::WILL_DELAY_INTERVAL => p.will_delay_interval = Some(r.u32()?),
+        id::REQUEST_RESPONSE_INFORMATION => p.request_response_information = Some(flag(r, pid)?),
+        id::RESPONSE_INFORMATION => p.response_information = Some(r.string()?),
+        id::SERVER_REFERENCE => p.server_reference = Some(r.string()?),
+        id::REASON_STRING => p.reason_string = Some(r.string()?),
+        id::RECEIVE_MAXIMUM => p.receive_maximum = Some(non_zero_u16(r, pid)?),
+        id::TOPIC_ALIAS_MAXIMUM => p.topic_alias_maximum = Some(r.u16()?),
+        id::TOPIC_ALIAS => p.topic_alias = Some(non_zero_u16(r, pid)?),
+        id::MAXIMUM_QOS => p.maximum_qos = Some(flag(r, pid)?),
+        id::RETAIN_AVAILABLE => p.retain_available = Some(flag(r, pid)?),
+        id::USER_PROPERTY => {
+            let key = r.string()?;
+            let value = r.string()?;
+            p.user_properties.push((key, value));
+        }
+        id::MAXIMUM_PACKET_SIZE => {
+            let value = r.u32()?;
+            if value == 0 {
+                return Err(DecodeError::InvalidPropertyValue(pid));
+            }
+            p.maximum_packet_size = Some(value);
+        }
+        id::WILDCARD_SUBSCRIPTION_AVAILABLE => {
+            p.wildcard_subscription_available = Some(flag(r, pid)?)
+        }
+        id::SUBSCRIPTION_IDENTIFIERS_AVAILABLE => {
+            p.subscription_identifiers_available = Some(flag(r, pid)?)
+        }
+        id::SHARED_SUBSCRIPTION_AVAILABLE => p.shared_subscription_available = Some(flag(r, pid)?),
+        _ => return Err(DecodeError::UnknownProperty(pid)),
+    }
+    Ok(())
+}
+
+/// A byte property whose only legal values are 0 and 1.
+fn flag(r: &mut Reader<'_>, pid: u8) -> Result<u8, DecodeError> {
+    let value = r.u8()?;
+    if value > 1 {
+        return Err(DecodeError::InvalidPropertyValue(pid));
+    }
+    Ok(value)
+}
+
+/// A two byte integer property that must not be 0.
+fn non_zero_u16(r: &mut Reader<'_>, pid: u8) -> Result<u16, DecodeError> {
+    let value = r.u16()?;
+    if value == 0 {
+        return Err(DecodeError::InvalidPropertyValue(pid));
+    }
+    Ok(value)
+}
+
+/// Checks `props` for a block in `ctx` and returns the length of its
+/// identifier / value pairs (without the length prefix; 0 when empty).
+pub(crate) fn content_len(props: &Properties, ctx: PropContext) -> Result<usize, EncodeError> {
+    if props.is_empty() {
+        return Ok(0);
+    }
+    if ctx == PropContext::Subscribe && props.subscription_identifiers.len() > 1 {
+        return Err(EncodeError::DuplicateProperty(id::SUBSCRIPTION_IDENTIFIER));
+    }
+    let mut measure = Measure {
+        ctx,
+        allowed: ctx.allowed(),
+        len: 0,
+    };
+    visit(props, &mut measure)?;
+    if measure.len > MAX_VARINT as usize {
+        return Err(EncodeError::ValueTooLarge);
+    }
+    Ok(measure.len)
+}
+
+/// Size of a whole property block whose content is `content_len` bytes.
+pub(crate) fn block_len(content_len: usize) -> usize {
+    varint::encoded_len(u32::try_from(content_len).unwrap_or(u32::MAX)) + content_len
+}
+
+/// Appends a property block; `content_len` comes from [`content_len`] for
+/// the same properties, which also validated them.
+pub(crate) fn write(props: &Properties, content_len: usize, out: &mut Vec<u8>) {
+    varint::write(u32::try_from(content_len).unwrap_or(MAX_VARINT), out);
+    if content_len > 0 {
+        match visit(props, &mut Write { out }) {
+            Ok(()) => {}
+            Err(never) => match never {},
+        }
+    }
+}
+
+/// One callback per property value kind; [`visit`] calls them in
+/// identifier order for every property that is set.
+trait Visitor {
+    type Error;
+    fn byte(&mut self, id: u8, value: u8) -> Result<(), Self::Error>;
+    fn two(&mut self, id: u8, value: u16) -> Result<(), Self::Error>;
+    fn four(&mut self, id: u8, value: u32) -> Result<(), Self::Error>;
+    fn varint(&mut self, id: u8, value: u32) -> Result<(), Self::Error>;
+    fn string(&mut self, id: u8, value: &str) -> Result<(), Self::Error>;
+    fn binary(&mut self, id: u8, value: &[u8]) -> Result<(), Self::Error>;
+    fn pair(&mut self, id: u8, key: &str, value: &str) -> Result<(), Self::Error>;
+}
+
+/// Walks every set property in identifier order: the single source of the
+/// encoding order, shared by measuring and writing.
+fn visit<V: Visitor>(p: &Properties, v: &mut V) -> Result<(), V::Error> {
+    if let Some(x) = p.payload_format_indicator {
+        v.byte(id::PAYLOAD_FORMAT_INDICATOR, x)?;
+    }
+    if let Some(x) = p.message_expiry_interval {
+        v.four(id::MESSAGE_EXPIRY_INTERVAL, x)?;
+    }
+    if let Some(x) = &p.content_type {
+        v.string(id::CONTENT_TYPE, x)?;
+    }
+    if let Some(x) = &p.response_topic {
+        v.string(id::RESPONSE_TOPIC, x)?;
+    }
+    if let Some(x) = &p.correlation_data {
+        v.binary(id::CORRELATION_DATA, x)?;
+    }
+    for &x in &p.subscription_identifiers {
+        v.varint(id::SUBSCRIPTION_IDENTIFIER, x)?;
+    }
+    if let Some(x) = p.session_expiry_interval {
+        v.four(id::SESSION_EXPIRY_INTERVAL, x)?;
+    }
+    if let Some(x) = &p.assigned_client_identifier {
+        v.string(id::ASSIGNED_CLIENT_IDENTIFIER, x)?;
+    }
+    if let Some(x) = p.server_keep_alive {
+        v.two(id::SERVER_KEEP_ALIVE, x)?;
+    }
+    if let Some(x) = &p.authentication_method {
+        v.string(id::AUTHENTICATION_METHOD, x)?;
+    }
+    if let Some(x) = &p.authentication_data {
+        v.binary(id::AUTHENTICATION_DATA, x)?;
+    }
+    if let Some(x) = p.request_problem_information {
+        v.byte(id::REQUEST_PROBLEM_INFORMATION, x)?;
+    }
+    if let Some(x) = p.will_delay_interval {
+        v.four(id::WILL_DELAY_INTERVAL, x)?;
+    }
+    if let Some(x) = p.request_response_information {
+        v.byte(id::REQUEST_RESPONSE_INFORMATION, x)?;
+    }
+    if let Some(x) = &p.response_information {
+        v.string(id::RESPONSE_INFORMATION, x)?;
+    }
+    if let Some(x) = &p.server_reference {
+        v.string(id::SERVER_REFERENCE, x)?;
+    }
+    if let Some(x) = &p.reason_string {
+        v.string(id::REASON_STRING, x)?;
+    }
+    if let Some(x) = p.receive_maximum {
+        v.two(id::RECEIVE_MAXIMUM, x)?;
+    }
+    if let Some(x) = p.topic_alias_maximum {
+        v.two(id::TOPIC_ALIAS_MAXIMUM, x)?;
+    }
+    if let Some(x) = p.topic_alias {
+        v.two(id::TOPIC_ALIAS, x)?;
+    }
+    if let Some(x) = p.maximum_qos {
+        v.byte(id::MAXIMUM_QOS, x)?;
+    }
+    if let Some(x) = p.retain_available {
+        v.byte(id::RETAIN_AVAILABLE, x)?;
+    }
+    for (key, value) in &p.user_properties {
+        v.pair(id::USER_PROPERTY, key, value)?;
+    }
+    if let Some(x) = p.maximum_packet_size {
+        v.four(id::MAXIMUM_PACKET_SIZE, x)?;
+    }
+    if let Some(x) = p.wildcard_subscription_available {
+        v.byte(id::WILDCARD_SUBSCRIPTION_AVAILABLE, x)?;
+    }
+    if let Some(x) = p.subscription_identifiers_available {
+        v.byte(id::SUBSCRIPTION_IDENTIFIERS_AVAILABLE, x)?;
+    }
+    if let Some(x) = p.shared_subscription_available {
+        v.byte(id::SHARED_SUBSCRIPTION_AVAILABLE, x)?;
+    }
+    Ok(())
+}
+
+/// Validates each property for its block and adds up the encoded length.
+struct Measure {
+    ctx: PropContext,
+    allowed: u64,
+    len: usize,
+}
+
+impl Measure {
+    fn check(&self, pid: u8) -> Result<(), EncodeError> {
+        if self.allowed & bit(pid) == 0 {
+            return Err(EncodeError::PropertyNotAllowed {
+                id: pid,
+                packet_type: self.ctx.packet_type(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Visitor for Measure {
+    type Error = EncodeError;
+
+    fn byte(&mut self, pid: u8, value: u8) -> Result<(), EncodeError> {
+        self.check(pid)?;
+        // Every byte property of MQTT 5 is 0 or 1 (maximum QoS included).
+        if value > 1 {
+            return Err(EncodeError::InvalidPropertyValue(pid));
+        }
+        self.len += 2;
+        Ok(())
+    }
+
+    fn two(&mut self, pid: u8, value: u16) -> Result<(), EncodeError> {
+        self.check(pid)?;
+        if value == 0 && (pid == id::RECEIVE_MAXIMUM || pid == id::TOPIC_ALIAS) {
+            return Err(EncodeError::InvalidPropertyValue(pid));
+        }
+        self.len += 3;
+        Ok(())
+    }
+
+    fn four(&mut self, pid: u8, value: u32) -> Result<(), EncodeError> {
+        self.check(pid)?;
+        if value == 0 && pid == id::MAXIMUM_PACKET_SIZE {
+            return Err(EncodeError::InvalidPropertyValue(pid));
+        }
+        self.len += 5;
+        Ok(())
+    }
+
+    fn varint(&mut self, pid: u8, value: u32) -> Result<(), EncodeError> {
+        self.check(pid)?;
+        if value == 0 {
+            return Err(EncodeError::InvalidPropertyValue(pid));
+        }
+        if value > MAX_VARINT {
+            return Err(EncodeError::ValueTooLarge);
+        }
+        self.len += 1 + varint::encoded_len(value);
+        Ok(())
+    }
+
+    fn string(&mut self, pid: u8, value: &str) -> Result<(), EncodeError> {
+        self.check(pid)?;
+        self.len += 1 + wire::str_len(value)?;
+        Ok(())
+    }
+
+    fn binary(&mut self, pid: u8, value: &[u8]) -> Result<(), EncodeError> {
+        self.check(pid)?;
+        self.len += 1 + wire::bin_len(value)?;
+        Ok(())
+    }
+
+    fn pair(&mut self, pid: u8, key: &str, value: &str) -> Result<(), EncodeError> {
+        self.check(pid)?;
+        self.len += 1 + wire::str_len(key)? + wire::str_len(value)?;
+        Ok(())
+    }
+}
+
+/// Appends each property; never fails (validation happened in [`Measure`]).
+struct Write<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl Visitor for Write<'_> {
+    type Error = Infallible;
+
+    fn byte(&mut self, pid: u8, value: u8) -> Result<(), Infallible> {
+        self.out.extend_from_slice(&[pid, value]);
+        Ok(())
+    }
+
+    fn two(&mut self, pid: u8, value: u16) -> Result<(), Infallible> {
+        self.out.push(pid);
+        wire::put_u16(self.out, value);
+        Ok(())
+    }
+
+    fn four(&mut self, pid: u8, value: u32) -> Result<(), Infallible> {
+        self.out.push(pid);
+        wire::put_u32(self.out, value);
+        Ok(())
+    }
+
+    fn varint(&mut self, pid: u8, value: u32) -> Result<(), Infallible> {
+        self.out.push(pid);
+        varint::write(value, self.out);
+        Ok(())
+    }
+
+    fn string(&mut self, pid: u8, value: &str) -> Result<(), Infallible> {
+        self.out.push(pid);
+        wire::put_str(self.out, value);
+        Ok(())
+    }
+
+    fn binary(&mut self, pid: u8, value: &[u8]) -> Result<(), Infallible> {
+        self.out.push(pid);
+        wire::put_bin(self.out, value);
+        Ok(())
+    }
+
+    fn pair(&mut self, pid: u8, key: &str, value: &str) -> Result<(), Infallible> {
+        self.out.push(pid);
+        wire::put_str(self.out, key);
+        wire::put_str(self.out, value);
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! Primitive MQTT data types (MQTT 5.0 §1.5): a bounds-checked reader over a
+//! packet body and the matching writers. Every read that would run past the
+//! end of the body returns [`DecodeError::Truncated`]; nothing here can panic.
+
+use super::error::{DecodeError, EncodeError};
+use super::varint;
+
+/// A cursor over the bytes of one packet body (or one property block).
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `buf`.
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Reader { buf }
+    }
+
+    /// True when every byte has been read.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Fails with [`DecodeError::TrailingBytes`] unless every byte was read.
+    pub(crate) fn finish(&self) -> Result<(), DecodeError> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::TrailingBytes)
+        }
+    }
+
+    /// One byte.
+    pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
+        let (&byte, rest) = self.buf.split_first().ok_or(DecodeError::Truncated)?;
+        self.buf = rest;
+        Ok(byte)
+    }
+
+    /// Two byte integer, big-endian.
+    pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
+        let bytes = self.bytes(2)?;
+        Ok(match *bytes {
+            [hi, lo] => u16::from_be_bytes([hi, lo]),
+            _ => return Err(DecodeError::Truncated),
+        })
+    }
+
+    /// Four byte integer, big-endian.
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
+        let bytes = self.bytes(4)?;
+        Ok(match *bytes {
+            [a, b, c, d] => u32::from_be_bytes([a, b, c, d]),
+            _ => return Err(DecodeError::Truncated),
+        })
+    }
+
+    /// Variable byte integer; `strict` rejects non-shortest encodings.
+    pub(crate) fn varint(&mut self, strict: bool) -> Result<u32, DecodeError> {
+        let (value, len) = varint::read_complete(self.buf, strict)?;
+        self.bytes(len)?;
+        Ok(value)
+    }
+
+    /// The next `n` bytes.
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        if n > self.buf.len() {
+            return Err(DecodeError::Truncated);
+        }
+        let (head, rest) = self.buf.split_at(n);
+        self.buf = rest;
+        Ok(head)
+    }
+
+    /// A reader over the next `n` bytes, which this reader skips.
+    pub(crate) fn take(&mut self, n: usize) -> Result<Reader<'a>, DecodeError> {
+        self.bytes(n).map(Reader::new)
+    }
+
+    /// Everything left.
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Binary data: two byte length, then that many bytes.
+    pub(crate) fn binary(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = self.u16()?;
+        self.bytes(usize::from(len))
+    }
+
+    /// UTF-8 encoded string: valid UTF-8 without U+0000.
+    pub(crate) fn str(&mut self) -> Result<&'a str, DecodeError> {
+        let bytes = self.binary()?;
+        if bytes.contains(&0) {
+            return Err(DecodeError::NullCharacter);
+        }
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)
+    }
+
+    /// A UTF-8 encoded string, owned.
+    pub(crate) fn string(&mut self) -> Result<String, DecodeError> {
+        self.str().map(str::to_owned)
+    }
+}
+
+/// Encoded size of a UTF-8 string field; checks its length and U+0000.
+pub(crate) fn str_len(s: &str) -> Result<usize, EncodeError> {
+    if s.len() > usize::from(u16::MAX) {
+        return Err(EncodeError::FieldTooLong);
+    }
+    if s.as_bytes().contains(&0) {
+        return Err(EncodeError::NullCharacter);
+    }
+    Ok(2 + s.len())
+}
+
+/// Encoded size of a binary data field; checks its length.
+pub(crate) fn bin_len(b: &[u8]) -> Result<usize, EncodeError> {
+    if b.len() > usize::from(u16::MAX) {
+        return Err(EncodeError::FieldTooLong);
+    }
+    Ok(2 + b.len())
+}
+
+/// Appends a two byte integer.
+pub(crate) fn put_u16(out: &mut Vec<u8>, value: u16) {
+    out.extend_from_slice(&value.to_be_bytes());
+}
+
+/// Appends a four byte integer.
+pub(crate) fn put_u32(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(&value.to_be_bytes());
+}
+
+/// Appends binary data; its length was checked by [`bin_len`].
+pub(crate) fn put_bin(out: &mut Vec<u8>, b: &[u8]) {
+    // Lengths are checked before writing; clamp rather than wrap regardless.
+    let len = u16::try_from(b.len()).unwrap_or(u16::MAX);
+    put_u16(out, len);
+    out.extend_from_slice(b.get(..usize::from(len)).unwrap_or(b));
+}
+
+/// Appends a UTF-8 string; its length was checked by [`str_len`].
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_bin(out, s.as_bytes());
+}
