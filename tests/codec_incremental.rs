@@ -1,0 +1,131 @@
+//! Incremental decoding with `Decoder`: packets split across feeds, several
+//! packets in one feed, a split inside the remaining length.
+
+use wasmqtt::codec::{
+    encode, DecodeError, Decoder, Packet, Properties, ProtocolVersion, PubResp, Publish, QoS,
+};
+
+fn publish(payload_len: usize) -> Packet {
+    Packet::Publish(Publish {
+        dup: false,
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        topic: "sensors/1".to_owned(),
+        packet_id: 7,
+        payload: vec![0x5A; payload_len],
+        properties: Properties {
+            user_properties: vec![("k".to_owned(), "v".to_owned())],
+            ..Properties::default()
+        },
+    })
+}
+
+fn bytes(p: &Packet) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode(p, ProtocolVersion::V5, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn one_byte_at_a_time() {
+    let packet = publish(300);
+    let wire = bytes(&packet);
+    let mut d = Decoder::new(ProtocolVersion::V5, 1 << 20);
+    let (last, head) = wire.split_last().unwrap();
+    for &b in head {
+        d.feed(&[b]);
+        assert_eq!(d.next_packet(), Ok(None));
+    }
+    assert_eq!(d.buffered(), wire.len() - 1);
+    d.feed(&[*last]);
+    assert_eq!(d.next_packet(), Ok(Some(packet)));
+    assert_eq!(d.next_packet(), Ok(None));
+    assert_eq!(d.buffered(), 0);
+}
+
+#[test]
+fn several_packets_in_one_feed() {
+    let packets = vec![
+        publish(3),
+        Packet::PubAck(PubResp {
+            packet_id: 7,
+            ..PubResp::default()
+        }),
+        Packet::PingResp,
+        publish(200),
+    ];
+    let mut wire = Vec::new();
+    for p in &packets {
+        wire.extend(bytes(p));
+    }
+    let mut d = Decoder::new(ProtocolVersion::V5, 1 << 20);
+    d.feed(&wire);
+    for p in packets {
+        assert_eq!(d.next_packet(), Ok(Some(p)));
+    }
+    assert_eq!(d.next_packet(), Ok(None));
+}
+
+/// Remaining length 300 takes two bytes (AC 02); feed the first alone.
+#[test]
+fn split_inside_remaining_length() {
+    let packet = publish(300 - 2 - 9 - 2 - 8);
+    let wire = bytes(&packet);
+    assert_eq!(&wire[1..3], &[0xAC, 0x02]);
+    let mut d = Decoder::new(ProtocolVersion::V5, 1 << 20);
+    d.feed(&wire[..2]);
+    assert_eq!(d.next_packet(), Ok(None));
+    d.feed(&wire[2..3]);
+    assert_eq!(d.next_packet(), Ok(None));
+    d.feed(&wire[3..]);
+    assert_eq!(d.next_packet(), Ok(Some(packet)));
+}
+
+/// Arbitrary chunking of a stream of packets yields the same packets.
+#[test]
+fn any_chunking() {
+    let packets: Vec<Packet> = (0..20).map(|i| publish(i * 37)).collect();
+    let wire: Vec<u8> = packets.iter().flat_map(bytes).collect();
+    for chunk in [1, 2, 3, 7, 64, 1000, wire.len()] {
+        let mut d = Decoder::new(ProtocolVersion::V5, 1 << 20);
+        let mut got = Vec::new();
+        for piece in wire.chunks(chunk) {
+            d.feed(piece);
+            while let Some(p) = d.next_packet().unwrap() {
+                got.push(p);
+            }
+        }
+        assert_eq!(got, packets, "chunk {chunk}");
+        assert_eq!(d.buffered(), 0);
+    }
+}
+
+/// The size limit fires once the fixed header is in, before the body.
+#[test]
+fn too_large_before_body() {
+    let wire = bytes(&publish(1000));
+    let mut d = Decoder::new(ProtocolVersion::V5, 500);
+    d.feed(&wire[..3]);
+    assert!(matches!(
+        d.next_packet(),
+        Err(DecodeError::PacketTooLarge { max: 500, .. })
+    ));
+    d.clear();
+    d.set_max_packet_size(2000);
+    d.feed(&wire);
+    assert_eq!(d.next_packet(), Ok(Some(publish(1000))));
+}
+
+/// The version can change between packets (after CONNACK).
+#[test]
+fn version_switch() {
+    let mut d = Decoder::new(ProtocolVersion::V311, 1 << 20);
+    d.feed(&[0xE0, 0x00, 0xE0, 0x01, 0x04]);
+    assert!(matches!(d.next_packet(), Ok(Some(Packet::Disconnect(_)))));
+    assert_eq!(d.next_packet(), Err(DecodeError::TrailingBytes));
+    d.set_version(ProtocolVersion::V5);
+    let Ok(Some(Packet::Disconnect(disc))) = d.next_packet() else {
+        panic!()
+    };
+    assert_eq!(disc.reason_code, 0x04);
+}
