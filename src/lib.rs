@@ -5,6 +5,16 @@
 //! - [`session`]: the sans-IO protocol engine (QoS flows, packet ids,
 //!   inflight window, keep alive, resume), driven by inputs with the current
 //!   time and drained of outputs.
+//! - [`client`]: error codes and options; in the browser, the driver that
+//!   runs a session over a WebSocket with timers and reconnects.
+//! - `transport` (browser): the WebSocket.
+//! - `js` (browser): the JavaScript API of shared/api.md.
 
+pub mod client;
 pub mod codec;
 pub mod session;
+
+#[cfg(target_arch = "wasm32")]
+mod js;
+#[cfg(target_arch = "wasm32")]
+mod transport;

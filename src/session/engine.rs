@@ -394,7 +394,7 @@ impl Session {
             stored.attempts = 1;
             let persisted = self.config.durable;
             if persisted {
-                self.push(Output::Persist(PersistOp::PutMessage(stored.clone())));
+                self.push(Output::Persist(PersistOp::PutMessage(Box::new(stored.clone()))));
             }
             self.flush_scratch(now);
             self.inflight.insert(seq, Outgoing { stored, persisted });
@@ -496,7 +496,7 @@ impl Session {
         // behind the window for a moment, and QoS 0 promises no more.
         let persisted = self.config.durable && (!qos0 || self.link != Link::Up);
         if persisted {
-            self.push(Output::Persist(PersistOp::PutMessage(stored.clone())));
+            self.push(Output::Persist(PersistOp::PutMessage(Box::new(stored.clone()))));
         }
         self.queue.push_back(Outgoing { stored, persisted });
         if qos0 {
@@ -552,7 +552,7 @@ impl Session {
                         attempts: entry.stored.attempts,
                     }
                 } else {
-                    PersistOp::PutMessage(entry.stored.clone())
+                    PersistOp::PutMessage(Box::new(entry.stored.clone()))
                 };
                 entry.persisted = true;
                 self.push(Output::Persist(op));

@@ -30,8 +30,8 @@ impl PacketIds {
         let mut candidate = self.last;
         loop {
             candidate = if candidate == u16::MAX { 1 } else { candidate + 1 };
-            if !self.used.contains_key(&candidate) {
-                self.used.insert(candidate, owner);
+            if let std::collections::btree_map::Entry::Vacant(slot) = self.used.entry(candidate) {
+                slot.insert(owner);
                 self.last = candidate;
                 return Some(candidate);
             }

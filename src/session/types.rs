@@ -74,7 +74,7 @@ pub struct SessionState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersistOp {
     /// Store (insert or replace) a whole outgoing message.
-    PutMessage(StoredMessage),
+    PutMessage(Box<StoredMessage>),
     /// Update the handshake state and packet id of a stored message.
     SetMessageState {
         /// Which message.
@@ -157,6 +157,9 @@ pub enum Event {
 }
 
 /// What the driver must do next, in order.
+// Events carry a whole PUBLISH; boxing it would cost an allocation per
+// received message for a move or two saved.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     /// Make this durable before sending any later `Transmit`.

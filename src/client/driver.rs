@@ -1,0 +1,530 @@
+//! The driver: runs a [`Session`] over a WebSocket with browser timers,
+//! reconnects with backoff, and reports [`Notification`]s.
+//!
+//! Re-entrancy rule: notifications are handed out only while no borrow of
+//! the driver's state is held, so a listener may call back into the client.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+
+use crate::codec::{ConnAck, Properties, Publish, Subscription};
+use crate::session::{CloseReason, Event, Message, Output, Session};
+use crate::transport::{TransportEvent, WebSocketTransport};
+
+use super::error::{ClientError, ErrorCode};
+use super::options::ClientOptions;
+
+/// Past this many bytes waiting in the socket, QoS 0 publishes wait.
+const HIGH_WATER_BYTES: u32 = 4 * 1024 * 1024;
+
+/// How often a congested socket is checked for draining, in ms.
+const DRAIN_POLL_MS: u32 = 10;
+
+/// A connection that lasted this long resets the reconnect backoff.
+const STABLE_CONNECTION_MS: u64 = 10_000;
+
+/// What the application hears from the driver.
+#[derive(Debug)]
+pub(crate) enum Notification {
+    /// CONNACK accepted (first connection and each reconnect).
+    Connect(ConnAck),
+    /// A reconnect attempt starts.
+    Reconnect,
+    /// A connection that was up is lost.
+    Offline,
+    /// A socket closed.
+    Close,
+    /// Something failed that no promise reports.
+    Error(ClientError),
+    /// `end()` finished.
+    End,
+    /// An incoming message.
+    Message(Publish),
+    /// Publish `id` completed.
+    PublishDone(u64),
+    /// Publish `id` failed.
+    PublishFailed(u64, ClientError),
+    /// Subscribe `id` got its SUBACK.
+    Subscribed(u64, Vec<u8>),
+    /// Unsubscribe `id` got its UNSUBACK.
+    Unsubscribed(u64),
+    /// Request `id` failed.
+    RequestFailed(u64, ClientError),
+    /// The first connection of `connect()` failed; the client has stopped.
+    ConnectFailed(ClientError),
+    /// Publishes waiting for the socket to drain may go on.
+    Drained,
+}
+
+/// The running client. Always used through `Rc<Driver>`.
+pub(crate) struct Driver {
+    state: RefCell<State>,
+    notes: RefCell<VecDeque<Notification>>,
+    delivering: Cell<bool>,
+    sink: Box<dyn Fn(Notification)>,
+}
+
+struct State {
+    me: Weak<Driver>,
+    session: Session,
+    options: ClientOptions,
+    transport: Option<WebSocketTransport>,
+    /// Identifies the current socket, so late events of an old one are ignored.
+    generation: u32,
+    /// The socket of `generation` reached CONNACK.
+    link_up: bool,
+    connected_at: u64,
+    ever_connected: bool,
+    ended: bool,
+    attempt: u32,
+    frame: Vec<u8>,
+    flush_scheduled: bool,
+    timer: Option<(u64, Timeout)>,
+    attempt_timer: Option<Timeout>,
+    reconnect_timer: Option<Timeout>,
+    drain_timer: Option<Timeout>,
+}
+
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+impl Driver {
+    /// A client for `options`, reporting to `sink`. It does not connect
+    /// until [`Driver::start`].
+    pub(crate) fn new(
+        session: Session,
+        options: ClientOptions,
+        sink: Box<dyn Fn(Notification)>,
+    ) -> Rc<Driver> {
+        Rc::new_cyclic(|me| Driver {
+            state: RefCell::new(State {
+                me: me.clone(),
+                session,
+                options,
+                transport: None,
+                generation: 0,
+                link_up: false,
+                connected_at: 0,
+                ever_connected: false,
+                ended: false,
+                attempt: 0,
+                frame: Vec::new(),
+                flush_scheduled: false,
+                timer: None,
+                attempt_timer: None,
+                reconnect_timer: None,
+                drain_timer: None,
+            }),
+            notes: RefCell::new(VecDeque::new()),
+            delivering: Cell::new(false),
+            sink,
+        })
+    }
+
+    /// Opens the first connection.
+    pub(crate) fn start(&self) {
+        self.step(|s, notes| s.start_attempt(notes));
+    }
+
+    /// True while a CONNACK-accepted connection is up.
+    pub(crate) fn connected(&self) -> bool {
+        self.state.borrow().session.is_connected()
+    }
+
+    /// The latest CONNACK.
+    pub(crate) fn connack(&self) -> Option<ConnAck> {
+        self.state.borrow().session.connack().cloned()
+    }
+
+    /// True after `end()`.
+    pub(crate) fn ended(&self) -> bool {
+        self.state.borrow().ended
+    }
+
+    /// True while QoS 0 publishes should wait for the socket to drain.
+    pub(crate) fn congested(&self) -> bool {
+        let s = self.state.borrow();
+        s.transport
+            .as_ref()
+            .is_some_and(|t| t.buffered_amount() > HIGH_WATER_BYTES)
+            || s.frame.len() > HIGH_WATER_BYTES as usize
+    }
+
+    /// Accepts a message; its completion comes as a notification once
+    /// [`Driver::deliver`] runs. Call `deliver` after recording the id.
+    pub(crate) fn publish(&self, message: Message) -> Result<u64, ClientError> {
+        self.step_quiet(|s, notes| {
+            if s.ended {
+                return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
+            }
+            let r = s.session.publish(message, now_ms());
+            s.drain(notes);
+            r.map_err(|e| ClientError::from_publish(&e))
+        })
+    }
+
+    /// Sends SUBSCRIBE (now or once connected). Call `deliver` after.
+    pub(crate) fn subscribe(
+        &self,
+        subscriptions: Vec<Subscription>,
+        properties: Properties,
+    ) -> Result<u64, ClientError> {
+        self.step_quiet(|s, notes| {
+            if s.ended {
+                return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
+            }
+            let r = s.session.subscribe(subscriptions, properties, now_ms());
+            s.drain(notes);
+            r.map_err(|e| ClientError::from_request(&e))
+        })
+    }
+
+    /// Sends UNSUBSCRIBE (now or once connected). Call `deliver` after.
+    pub(crate) fn unsubscribe(
+        &self,
+        filters: Vec<String>,
+        properties: Properties,
+    ) -> Result<u64, ClientError> {
+        self.step_quiet(|s, notes| {
+            if s.ended {
+                return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
+            }
+            let r = s.session.unsubscribe(filters, properties, now_ms());
+            s.drain(notes);
+            r.map_err(|e| ClientError::from_request(&e))
+        })
+    }
+
+    /// Ends the client: DISCONNECT unless `force`, then close. Idempotent.
+    pub(crate) fn end(&self, force: bool) {
+        self.step(|s, notes| s.end(force, notes));
+    }
+
+    /// Hands queued notifications to the sink, one at a time, with no
+    /// borrow held. Re-entrant calls return at once; the outer loop
+    /// delivers what they queued.
+    pub(crate) fn deliver(&self) {
+        if self.delivering.replace(true) {
+            return;
+        }
+        loop {
+            let next = self.notes.borrow_mut().pop_front();
+            match next {
+                Some(n) => (self.sink)(n),
+                None => break,
+            }
+        }
+        self.delivering.set(false);
+    }
+
+    fn step<R>(&self, f: impl FnOnce(&mut State, &mut VecDeque<Notification>) -> R) -> R {
+        let r = self.step_quiet(f);
+        self.deliver();
+        r
+    }
+
+    fn step_quiet<R>(&self, f: impl FnOnce(&mut State, &mut VecDeque<Notification>) -> R) -> R {
+        let mut notes = self.notes.borrow_mut();
+        let mut state = self.state.borrow_mut();
+        f(&mut state, &mut notes)
+    }
+
+    fn on_transport(&self, generation: u32, event: TransportEvent) {
+        self.step(|s, notes| {
+            if generation != s.generation || s.transport.is_none() {
+                return;
+            }
+            let now = now_ms();
+            match event {
+                TransportEvent::Open => s.session.handle_connected(now),
+                TransportEvent::Data(bytes) => s.session.handle_bytes(&bytes, now),
+                TransportEvent::Closed => {
+                    let err = ClientError::new(ErrorCode::ConnectionLost, "connection closed");
+                    s.link_lost(err, notes);
+                    return;
+                }
+            }
+            s.drain(notes);
+        });
+    }
+
+    fn on_timer(&self) {
+        self.step(|s, notes| {
+            s.timer = None;
+            s.session.handle_timeout(now_ms());
+            s.drain(notes);
+        });
+    }
+
+    fn on_attempt_timeout(&self, generation: u32) {
+        self.step(|s, notes| {
+            if generation == s.generation && !s.link_up && s.transport.is_some() {
+                let err = ClientError::new(ErrorCode::Timeout, "no CONNACK within connectTimeout");
+                s.link_lost(err, notes);
+            }
+        });
+    }
+
+    fn on_reconnect_timer(&self) {
+        self.step(|s, notes| {
+            s.reconnect_timer = None;
+            if !s.ended && s.transport.is_none() {
+                notes.push_back(Notification::Reconnect);
+                s.start_attempt(notes);
+            }
+        });
+    }
+
+    fn flush(&self) {
+        self.step(|s, _| s.flush());
+    }
+
+    fn on_drain_check(&self) {
+        let drained = {
+            let mut s = self.state.borrow_mut();
+            s.drain_timer = None;
+            let congested = s
+                .transport
+                .as_ref()
+                .is_some_and(|t| t.buffered_amount() > HIGH_WATER_BYTES / 2);
+            if congested {
+                s.watch_drain();
+            }
+            !congested
+        };
+        if drained {
+            self.notes.borrow_mut().push_back(Notification::Drained);
+            self.deliver();
+        }
+    }
+
+    /// Polls the socket until it drains, then notifies `Drained`.
+    pub(crate) fn watch_drain(&self) {
+        self.state.borrow_mut().watch_drain();
+    }
+}
+
+impl State {
+    fn start_attempt(&mut self, notes: &mut VecDeque<Notification>) {
+        if self.ended {
+            return;
+        }
+        self.generation = self.generation.wrapping_add(1);
+        self.link_up = false;
+        let generation = self.generation;
+        let me = self.me.clone();
+        let handler = move |event: TransportEvent| {
+            if let Some(d) = me.upgrade() {
+                d.on_transport(generation, event);
+            }
+        };
+        match WebSocketTransport::open(&self.options.url, handler) {
+            Ok(t) => self.transport = Some(t),
+            Err(message) => {
+                self.transport = None;
+                let err = ClientError::new(ErrorCode::ConnectionLost, message);
+                self.after_failure(err, notes);
+                return;
+            }
+        }
+        let me = self.me.clone();
+        let timeout = u32::try_from(self.options.connect_timeout_ms).unwrap_or(u32::MAX);
+        self.attempt_timer = Some(Timeout::new(timeout, move || {
+            if let Some(d) = me.upgrade() {
+                d.on_attempt_timeout(generation);
+            }
+        }));
+    }
+
+    /// Carries out everything the session asked for.
+    fn drain(&mut self, notes: &mut VecDeque<Notification>) {
+        while let Some(output) = self.session.poll_output() {
+            match output {
+                Output::Transmit(bytes) => {
+                    if self.frame.is_empty() {
+                        self.frame = bytes;
+                    } else {
+                        self.frame.extend_from_slice(&bytes);
+                    }
+                    self.schedule_flush();
+                }
+                // Memory persistence: the session's own state is the store.
+                Output::Persist(_) => {}
+                Output::Event(event) => notes.push_back(self.on_event(event)),
+                Output::Close(reason) => self.on_session_close(reason, notes),
+            }
+        }
+        self.arm_timer();
+    }
+
+    fn on_event(&mut self, event: Event) -> Notification {
+        match event {
+            Event::Connected(ack) => {
+                self.link_up = true;
+                self.ever_connected = true;
+                self.connected_at = now_ms();
+                self.attempt_timer = None;
+                Notification::Connect(ack)
+            }
+            Event::Message(p) => Notification::Message(p),
+            Event::PublishDone { id } => Notification::PublishDone(id),
+            Event::PublishFailed { id, error } => {
+                Notification::PublishFailed(id, ClientError::from_publish(&error))
+            }
+            Event::Subscribed { id, reason_codes } => Notification::Subscribed(id, reason_codes),
+            Event::Unsubscribed { id, .. } => Notification::Unsubscribed(id),
+            Event::RequestFailed { id, error } => {
+                Notification::RequestFailed(id, ClientError::from_request(&error))
+            }
+        }
+    }
+
+    fn on_session_close(&mut self, reason: CloseReason, notes: &mut VecDeque<Notification>) {
+        // Bytes the session queued before closing (DISCONNECT) go out first.
+        self.flush();
+        if reason == CloseReason::Requested {
+            self.transport = None;
+            return;
+        }
+        let err = ClientError::from_close(&reason);
+        self.link_lost(err, notes);
+    }
+
+    /// The current socket is gone (or failed to open).
+    fn link_lost(&mut self, err: ClientError, notes: &mut VecDeque<Notification>) {
+        let was_up = self.link_up;
+        self.link_up = false;
+        self.transport = None;
+        self.attempt_timer = None;
+        self.timer = None;
+        self.frame.clear();
+        let now = now_ms();
+        self.session.handle_closed(now);
+        if was_up && now.saturating_sub(self.connected_at) >= STABLE_CONNECTION_MS {
+            self.attempt = 0;
+        }
+        if was_up {
+            notes.push_back(Notification::Offline);
+        }
+        notes.push_back(Notification::Close);
+        self.after_failure(err, notes);
+    }
+
+    fn after_failure(&mut self, err: ClientError, notes: &mut VecDeque<Notification>) {
+        if self.ended {
+            return;
+        }
+        if !self.ever_connected && self.options.fail_first_connect {
+            self.ended = true;
+            self.session.disconnect(now_ms());
+            while self.session.poll_output().is_some() {}
+            notes.push_back(Notification::ConnectFailed(err));
+            return;
+        }
+        notes.push_back(Notification::Error(err));
+        let Some(policy) = self.options.reconnect else {
+            return;
+        };
+        let delay = policy.delay_ms(self.attempt, js_sys::Math::random());
+        self.attempt = self.attempt.saturating_add(1);
+        let me = self.me.clone();
+        self.reconnect_timer = Some(Timeout::new(delay, move || {
+            if let Some(d) = me.upgrade() {
+                d.on_reconnect_timer();
+            }
+        }));
+    }
+
+    fn end(&mut self, force: bool, notes: &mut VecDeque<Notification>) {
+        if self.ended {
+            return;
+        }
+        let had_socket = self.transport.is_some();
+        self.ended = true;
+        self.reconnect_timer = None;
+        self.attempt_timer = None;
+        let now = now_ms();
+        if force {
+            self.frame.clear();
+            self.transport = None;
+            self.session.handle_closed(now);
+        }
+        self.session.disconnect(now);
+        self.drain(notes);
+        self.transport = None;
+        self.timer = None;
+        if self.link_up {
+            self.link_up = false;
+            notes.push_back(Notification::Offline);
+        }
+        if had_socket {
+            notes.push_back(Notification::Close);
+        }
+        notes.push_back(Notification::End);
+    }
+
+    fn schedule_flush(&mut self) {
+        if self.flush_scheduled {
+            return;
+        }
+        self.flush_scheduled = true;
+        let me = self.me.clone();
+        // A microtask: everything queued in this task leaves in one frame.
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(d) = me.upgrade() {
+                d.flush();
+            }
+        });
+    }
+
+    fn flush(&mut self) {
+        self.flush_scheduled = false;
+        if self.frame.is_empty() {
+            return;
+        }
+        if let Some(t) = &self.transport {
+            t.send(&self.frame);
+        }
+        self.frame.clear();
+    }
+
+    fn watch_drain(&mut self) {
+        if self.drain_timer.is_some() {
+            return;
+        }
+        let me = self.me.clone();
+        self.drain_timer = Some(Timeout::new(DRAIN_POLL_MS, move || {
+            if let Some(d) = me.upgrade() {
+                d.on_drain_check();
+            }
+        }));
+    }
+
+    /// Keeps one timer for the session's next deadline. Deadlines mostly move
+    /// later (keep alive after each send): the armed timer then fires early,
+    /// does nothing, and is armed again, instead of one timer per packet.
+    fn arm_timer(&mut self) {
+        let Some(at) = self.session.poll_timeout() else {
+            self.timer = None;
+            return;
+        };
+        if let Some((armed, _)) = &self.timer {
+            if *armed <= at {
+                return;
+            }
+        }
+        let delay = at.saturating_sub(now_ms());
+        let delay = u32::try_from(delay).unwrap_or(u32::MAX);
+        let me = self.me.clone();
+        let timeout = Timeout::new(delay, move || {
+            if let Some(d) = me.upgrade() {
+                d.on_timer();
+            }
+        });
+        self.timer = Some((at, timeout));
+    }
+}

@@ -1,0 +1,275 @@
+//! Conversions between JavaScript values and the codec's types: payloads,
+//! MQTT 5 properties (camelCase names as in MQTT.js), CONNACK and packet
+//! descriptions.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::codec::{ConnAck, Properties, Publish};
+
+/// Reads `obj[key]`; `undefined` when absent or `obj` is not an object.
+pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set(obj: &Object, key: &str, value: JsValue) {
+    // Setting a plain property on a fresh plain object cannot fail.
+    let _ = Reflect::set(obj, &JsValue::from_str(key), &value);
+}
+
+/// Own enumerable keys of a plain object.
+pub(crate) fn keys(obj: &JsValue) -> Vec<String> {
+    match obj.dyn_ref::<Object>() {
+        Some(o) => Object::keys(o).iter().filter_map(|k| k.as_string()).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// A string (as UTF-8) or a `Uint8Array` / `ArrayBuffer` (copied) as bytes;
+/// `null`/`undefined` as empty. `None` for anything else.
+pub(crate) fn bytes(value: &JsValue) -> Option<Vec<u8>> {
+    if let Some(s) = value.as_string() {
+        return Some(s.into_bytes());
+    }
+    if let Some(a) = value.dyn_ref::<Uint8Array>() {
+        return Some(a.to_vec());
+    }
+    if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Some(Uint8Array::new(b).to_vec());
+    }
+    if value.is_undefined() || value.is_null() {
+        return Some(Vec::new());
+    }
+    None
+}
+
+/// A non-negative integer no larger than `max`.
+pub(crate) fn integer(value: &JsValue, max: u32) -> Option<u32> {
+    let n = value.as_f64()?;
+    if n.fract() != 0.0 || n < 0.0 || n > f64::from(max) {
+        return None;
+    }
+    Some(n as u32)
+}
+
+fn flag(value: &JsValue) -> Option<u8> {
+    match value.as_bool() {
+        Some(b) => Some(u8::from(b)),
+        None => integer(value, 1).map(|n| n as u8),
+    }
+}
+
+fn string(value: &JsValue) -> Option<String> {
+    value.as_string()
+}
+
+/// Which MQTT 5 properties a JavaScript object may set.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PropertyUse {
+    /// CONNECT (`properties` option).
+    Connect,
+    /// The will message.
+    Will,
+    /// PUBLISH.
+    Publish,
+    /// SUBSCRIBE.
+    Subscribe,
+    /// UNSUBSCRIBE.
+    Unsubscribe,
+}
+
+/// Parses an MQTT.js-style properties object. The error names the property.
+pub(crate) fn properties_from_js(value: &JsValue, usage: PropertyUse) -> Result<Properties, String> {
+    let mut p = Properties::default();
+    if value.is_undefined() || value.is_null() {
+        return Ok(p);
+    }
+    if !value.is_object() {
+        return Err("properties must be an object".into());
+    }
+    for key in keys(value) {
+        let v = get(value, &key);
+        let bad = || format!("property `{key}` has an invalid value");
+        let allowed = match (key.as_str(), usage) {
+            ("userProperties", _) => {
+                p.user_properties = user_properties(&v).ok_or_else(bad)?;
+                continue;
+            }
+            ("sessionExpiryInterval" | "receiveMaximum" | "maximumPacketSize"
+            | "topicAliasMaximum" | "requestResponseInformation"
+            | "requestProblemInformation" | "authenticationMethod"
+            | "authenticationData", PropertyUse::Connect) => true,
+            ("willDelayInterval", PropertyUse::Will) => true,
+            ("payloadFormatIndicator" | "messageExpiryInterval" | "contentType"
+            | "responseTopic" | "correlationData", PropertyUse::Will | PropertyUse::Publish) => true,
+            ("subscriptionIdentifier", PropertyUse::Publish | PropertyUse::Subscribe) => true,
+            ("topicAlias", PropertyUse::Publish) => true,
+            _ => false,
+        };
+        if !allowed {
+            return Err(format!("unknown or misplaced property `{key}`"));
+        }
+        match key.as_str() {
+            "sessionExpiryInterval" => {
+                p.session_expiry_interval = Some(integer(&v, u32::MAX).ok_or_else(bad)?)
+            }
+            "receiveMaximum" => {
+                let n = integer(&v, 65_535).filter(|n| *n > 0).ok_or_else(bad)?;
+                p.receive_maximum = Some(n as u16);
+            }
+            "maximumPacketSize" => {
+                let n = integer(&v, 268_435_455).filter(|n| *n > 0).ok_or_else(bad)?;
+                p.maximum_packet_size = Some(n);
+            }
+            "topicAliasMaximum" => {
+                p.topic_alias_maximum = Some(integer(&v, 65_535).ok_or_else(bad)? as u16)
+            }
+            "requestResponseInformation" => {
+                p.request_response_information = Some(flag(&v).ok_or_else(bad)?)
+            }
+            "requestProblemInformation" => {
+                p.request_problem_information = Some(flag(&v).ok_or_else(bad)?)
+            }
+            "authenticationMethod" => p.authentication_method = Some(string(&v).ok_or_else(bad)?),
+            "authenticationData" => p.authentication_data = Some(bytes(&v).ok_or_else(bad)?),
+            "willDelayInterval" => p.will_delay_interval = Some(integer(&v, u32::MAX).ok_or_else(bad)?),
+            "payloadFormatIndicator" => p.payload_format_indicator = Some(flag(&v).ok_or_else(bad)?),
+            "messageExpiryInterval" => {
+                p.message_expiry_interval = Some(integer(&v, u32::MAX).ok_or_else(bad)?)
+            }
+            "contentType" => p.content_type = Some(string(&v).ok_or_else(bad)?),
+            "responseTopic" => p.response_topic = Some(string(&v).ok_or_else(bad)?),
+            "correlationData" => p.correlation_data = Some(bytes(&v).ok_or_else(bad)?),
+            "subscriptionIdentifier" => {
+                let n = integer(&v, 268_435_455).filter(|n| *n > 0).ok_or_else(bad)?;
+                p.subscription_identifiers = vec![n];
+            }
+            "topicAlias" => {
+                let n = integer(&v, 65_535).filter(|n| *n > 0).ok_or_else(bad)?;
+                p.topic_alias = Some(n as u16);
+            }
+            _ => return Err(format!("unknown property `{key}`")),
+        }
+    }
+    Ok(p)
+}
+
+/// `{ name: value | [values] }` as ordered pairs.
+fn user_properties(value: &JsValue) -> Option<Vec<(String, String)>> {
+    if !value.is_object() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for key in keys(value) {
+        let v = get(value, &key);
+        if Array::is_array(&v) {
+            for item in Array::from(&v).iter() {
+                out.push((key.clone(), item.as_string()?));
+            }
+        } else {
+            out.push((key, v.as_string()?));
+        }
+    }
+    Some(out)
+}
+
+/// The properties that are set, as an MQTT.js-style object; `undefined`
+/// when none are.
+pub(crate) fn properties_to_js(p: &Properties) -> JsValue {
+    if p.is_empty() {
+        return JsValue::UNDEFINED;
+    }
+    let o = Object::new();
+    let num = |o: &Object, k: &str, v: Option<u32>| {
+        if let Some(v) = v {
+            set(o, k, JsValue::from(v));
+        }
+    };
+    let text = |o: &Object, k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            set(o, k, JsValue::from_str(v));
+        }
+    };
+    let boolean = |o: &Object, k: &str, v: Option<u8>| {
+        if let Some(v) = v {
+            set(o, k, JsValue::from_bool(v != 0));
+        }
+    };
+    boolean(&o, "payloadFormatIndicator", p.payload_format_indicator);
+    num(&o, "messageExpiryInterval", p.message_expiry_interval);
+    text(&o, "contentType", &p.content_type);
+    text(&o, "responseTopic", &p.response_topic);
+    if let Some(d) = &p.correlation_data {
+        set(&o, "correlationData", Uint8Array::from(d.as_slice()).into());
+    }
+    match p.subscription_identifiers.as_slice() {
+        [] => {}
+        [one] => set(&o, "subscriptionIdentifier", JsValue::from(*one)),
+        many => {
+            let a: Array = many.iter().map(|n| JsValue::from(*n)).collect();
+            set(&o, "subscriptionIdentifier", a.into());
+        }
+    }
+    num(&o, "sessionExpiryInterval", p.session_expiry_interval);
+    text(&o, "assignedClientIdentifier", &p.assigned_client_identifier);
+    num(&o, "serverKeepAlive", p.server_keep_alive.map(u32::from));
+    text(&o, "authenticationMethod", &p.authentication_method);
+    if let Some(d) = &p.authentication_data {
+        set(&o, "authenticationData", Uint8Array::from(d.as_slice()).into());
+    }
+    text(&o, "responseInformation", &p.response_information);
+    text(&o, "serverReference", &p.server_reference);
+    text(&o, "reasonString", &p.reason_string);
+    num(&o, "receiveMaximum", p.receive_maximum.map(u32::from));
+    num(&o, "topicAliasMaximum", p.topic_alias_maximum.map(u32::from));
+    num(&o, "topicAlias", p.topic_alias.map(u32::from));
+    num(&o, "maximumQoS", p.maximum_qos.map(u32::from));
+    boolean(&o, "retainAvailable", p.retain_available);
+    num(&o, "maximumPacketSize", p.maximum_packet_size);
+    boolean(&o, "wildcardSubscriptionAvailable", p.wildcard_subscription_available);
+    boolean(&o, "subscriptionIdentifiersAvailable", p.subscription_identifiers_available);
+    boolean(&o, "sharedSubscriptionAvailable", p.shared_subscription_available);
+    if !p.user_properties.is_empty() {
+        let up = Object::new();
+        for (k, v) in &p.user_properties {
+            let key = JsValue::from_str(k);
+            let existing = Reflect::get(&up, &key).unwrap_or(JsValue::UNDEFINED);
+            let value = if existing.is_undefined() {
+                JsValue::from_str(v)
+            } else if Array::is_array(&existing) {
+                Array::from(&existing).push(&JsValue::from_str(v));
+                existing
+            } else {
+                Array::of2(&existing, &JsValue::from_str(v)).into()
+            };
+            let _ = Reflect::set(&up, &key, &value);
+        }
+        set(&o, "userProperties", up.into());
+    }
+    o.into()
+}
+
+/// `{ sessionPresent, reasonCode, properties? }`.
+pub(crate) fn connack_to_js(ack: &ConnAck) -> JsValue {
+    let o = Object::new();
+    set(&o, "sessionPresent", JsValue::from_bool(ack.session_present));
+    set(&o, "reasonCode", JsValue::from(ack.reason_code));
+    let props = properties_to_js(&ack.properties);
+    if !props.is_undefined() {
+        set(&o, "properties", props);
+    }
+    o.into()
+}
+
+/// `{ qos, retain, dup, properties? }` for a received message.
+pub(crate) fn packet_to_js(p: &Publish) -> JsValue {
+    let o = Object::new();
+    set(&o, "qos", JsValue::from(p.qos.as_u8()));
+    set(&o, "retain", JsValue::from_bool(p.retain));
+    set(&o, "dup", JsValue::from_bool(p.dup));
+    let props = properties_to_js(&p.properties);
+    if !props.is_undefined() {
+        set(&o, "properties", props);
+    }
+    o.into()
+}

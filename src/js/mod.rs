@@ -1,0 +1,461 @@
+//! The JavaScript surface of shared/api.md: `connect`, `createClient`,
+//! `Client`, `MqttError`. The only layer that knows JavaScript values: it
+//! turns calls into driver commands and driver notifications into promise
+//! settlements and listener calls.
+
+mod convert;
+mod error;
+mod options;
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Function, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+
+use crate::client::driver::{Driver, Notification};
+use crate::client::ErrorCode;
+use crate::codec::{Publish, QoS, RetainHandling, Subscription, SubscriptionOptions};
+use crate::session::{Message, Session};
+
+use convert::{get, integer, properties_from_js, PropertyUse};
+use error::{error, rejected, to_js};
+
+/// A promise's two functions.
+struct Settle {
+    resolve: Function,
+    reject: Function,
+}
+
+impl Settle {
+    fn resolve(self, value: &JsValue) {
+        let _ = self.resolve.call1(&JsValue::UNDEFINED, value);
+    }
+    fn reject(self, value: &JsValue) {
+        let _ = self.reject.call1(&JsValue::UNDEFINED, value);
+    }
+}
+
+/// A new promise and its settle functions.
+fn promise() -> (Promise, Settle) {
+    let mut settle = None;
+    let p = Promise::new(&mut |resolve, reject| settle = Some(Settle { resolve, reject }));
+    // The executor runs synchronously inside `new Promise`.
+    match settle {
+        Some(s) => (p, s),
+        None => {
+            let noop = Function::new_no_args("");
+            (p, Settle { resolve: noop.clone(), reject: noop })
+        }
+    }
+}
+
+/// The JavaScript-facing state of one client.
+struct Shared {
+    driver: OnceCell<Rc<Driver>>,
+    me: Weak<Shared>,
+    listeners: RefCell<HashMap<String, Vec<Function>>>,
+    publishes: RefCell<HashMap<u64, Settle>>,
+    requests: RefCell<HashMap<u64, Settle>>,
+    /// QoS 0 publishes done but waiting for the socket to drain.
+    drain_waiters: RefCell<Vec<Settle>>,
+    /// Messages that arrived while no `message` listener was attached.
+    held: RefCell<VecDeque<Publish>>,
+    max_held: usize,
+    /// `connect()`'s promise, settled by the first CONNACK or failure.
+    connecting: RefCell<Option<Settle>>,
+}
+
+impl Shared {
+    fn driver(&self) -> Option<&Rc<Driver>> {
+        self.driver.get()
+    }
+
+    fn emit(&self, event: &str, args: &[JsValue]) {
+        // Copy the list: a listener may add or remove listeners.
+        let list = match self.listeners.borrow().get(event) {
+            Some(l) if !l.is_empty() => l.clone(),
+            _ => return,
+        };
+        for f in list {
+            let r = match args {
+                [] => f.call0(&JsValue::UNDEFINED),
+                [a] => f.call1(&JsValue::UNDEFINED, a),
+                [a, b, c] => f.call3(&JsValue::UNDEFINED, a, b, c),
+                _ => f.apply(&JsValue::UNDEFINED, &args.iter().collect::<Array>()),
+            };
+            if let Err(e) = r {
+                // A throwing listener must not stop the client or other listeners.
+                web_sys::console::error_2(&JsValue::from_str("wasmqtt: listener threw"), &e);
+            }
+        }
+    }
+
+    fn has_listener(&self, event: &str) -> bool {
+        self.listeners.borrow().get(event).is_some_and(|l| !l.is_empty())
+    }
+
+    fn deliver_message(&self, p: &Publish) {
+        let topic = JsValue::from_str(&p.topic);
+        let payload: JsValue = Uint8Array::from(p.payload.as_slice()).into();
+        self.emit("message", &[topic, payload, convert::packet_to_js(p)]);
+    }
+
+    fn on_notification(&self, n: Notification) {
+        match n {
+            Notification::Connect(ack) => {
+                let value = convert::connack_to_js(&ack);
+                if let Some(s) = self.connecting.borrow_mut().take() {
+                    if let Some(me) = self.me.upgrade() {
+                        s.resolve(&JsValue::from(Client { shared: me }));
+                    }
+                }
+                self.emit("connect", &[value]);
+            }
+            Notification::Reconnect => self.emit("reconnect", &[]),
+            Notification::Offline => self.emit("offline", &[]),
+            Notification::Close => self.emit("close", &[]),
+            Notification::Error(e) => self.emit("error", &[to_js(&e)]),
+            Notification::End => {
+                let closed = error(ErrorCode::Closed, "client is ended");
+                let pending: Vec<Settle> = self
+                    .publishes
+                    .borrow_mut()
+                    .drain()
+                    .map(|(_, s)| s)
+                    .chain(self.requests.borrow_mut().drain().map(|(_, s)| s))
+                    .collect();
+                for s in pending {
+                    s.reject(&closed);
+                }
+                for s in self.drain_waiters.borrow_mut().drain(..) {
+                    s.resolve(&JsValue::UNDEFINED);
+                }
+                self.emit("end", &[]);
+            }
+            Notification::Message(p) => {
+                if self.has_listener("message") {
+                    self.deliver_message(&p);
+                } else {
+                    let mut held = self.held.borrow_mut();
+                    if held.len() < self.max_held {
+                        held.push_back(p);
+                    }
+                }
+            }
+            Notification::PublishDone(id) => {
+                let settle = self.publishes.borrow_mut().remove(&id);
+                if let Some(s) = settle {
+                    let congested = self.driver().is_some_and(|d| d.congested());
+                    if congested {
+                        self.drain_waiters.borrow_mut().push(s);
+                        if let Some(d) = self.driver() {
+                            d.watch_drain();
+                        }
+                    } else {
+                        s.resolve(&JsValue::UNDEFINED);
+                    }
+                }
+            }
+            Notification::PublishFailed(id, e) => {
+                let settle = self.publishes.borrow_mut().remove(&id);
+                if let Some(s) = settle {
+                    s.reject(&to_js(&e));
+                }
+            }
+            Notification::Subscribed(id, codes) => {
+                let settle = self.requests.borrow_mut().remove(&id);
+                if let Some(s) = settle {
+                    let a: Array = codes.iter().map(|c| JsValue::from(*c)).collect();
+                    s.resolve(&a);
+                }
+            }
+            Notification::Unsubscribed(id) => {
+                let settle = self.requests.borrow_mut().remove(&id);
+                if let Some(s) = settle {
+                    s.resolve(&JsValue::UNDEFINED);
+                }
+            }
+            Notification::RequestFailed(id, e) => {
+                let settle = self.requests.borrow_mut().remove(&id);
+                if let Some(s) = settle {
+                    s.reject(&to_js(&e));
+                }
+            }
+            Notification::ConnectFailed(e) => {
+                if let Some(s) = self.connecting.borrow_mut().take() {
+                    s.reject(&to_js(&e));
+                }
+            }
+            Notification::Drained => {
+                let waiters: Vec<Settle> = self.drain_waiters.borrow_mut().drain(..).collect();
+                for s in waiters {
+                    s.resolve(&JsValue::UNDEFINED);
+                }
+            }
+        }
+    }
+}
+
+/// Builds a client (not yet connecting). Errors are `MqttError`s.
+fn build(url: &str, options: &JsValue, fail_first_connect: bool) -> Result<Rc<Shared>, JsValue> {
+    options::check_url(url).map_err(|m| error(ErrorCode::InvalidUrl, m))?;
+    let parsed = options::parse(url, options, fail_first_connect)
+        .map_err(|m| error(ErrorCode::InvalidOptions, m))?;
+    let shared = Rc::new_cyclic(|me| Shared {
+        driver: OnceCell::new(),
+        me: me.clone(),
+        listeners: RefCell::new(HashMap::new()),
+        publishes: RefCell::new(HashMap::new()),
+        requests: RefCell::new(HashMap::new()),
+        drain_waiters: RefCell::new(Vec::new()),
+        held: RefCell::new(VecDeque::new()),
+        max_held: parsed.max_held,
+        connecting: RefCell::new(None),
+    });
+    let weak = Rc::downgrade(&shared);
+    let sink = Box::new(move |n: Notification| {
+        if let Some(s) = weak.upgrade() {
+            s.on_notification(n);
+        }
+    });
+    let driver = Driver::new(Session::new(parsed.session), parsed.client, sink);
+    let _ = shared.driver.set(driver);
+    Ok(shared)
+}
+
+/// Connects to `url` and resolves with a `Client` after the first
+/// successful CONNACK; rejects with an `MqttError` (and leaves nothing
+/// running) on an invalid URL or option, a refusal, a failed connection or
+/// a timeout.
+#[wasm_bindgen]
+pub fn connect(url: &str, options: JsValue) -> Promise {
+    let shared = match build(url, &options, true) {
+        Ok(s) => s,
+        Err(e) => return rejected(e),
+    };
+    let (p, settle) = promise();
+    *shared.connecting.borrow_mut() = Some(settle);
+    if let Some(d) = shared.driver() {
+        d.start();
+    }
+    p
+}
+
+/// Returns a client at once and connects in the background, retrying per
+/// `reconnect`; throws an `MqttError` for an invalid URL or option.
+#[wasm_bindgen(js_name = createClient)]
+pub fn create_client(url: &str, options: JsValue) -> Result<Client, JsValue> {
+    let shared = build(url, &options, false)?;
+    if let Some(d) = shared.driver() {
+        // Start after this task, so listeners attached now see every event.
+        let d = d.clone();
+        wasm_bindgen_futures::spawn_local(async move { d.start() });
+    }
+    Ok(Client { shared })
+}
+
+/// An MQTT client (see shared/api.md).
+#[wasm_bindgen]
+pub struct Client {
+    shared: Rc<Shared>,
+}
+
+fn parse_qos(value: &JsValue) -> Result<QoS, JsValue> {
+    if value.is_undefined() {
+        return Ok(QoS::AtMostOnce);
+    }
+    integer(value, 2)
+        .and_then(|n| QoS::from_u8(n as u8))
+        .ok_or_else(|| error(ErrorCode::InvalidQos, "qos must be 0, 1 or 2"))
+}
+
+fn filters_of(value: &JsValue) -> Result<Vec<String>, JsValue> {
+    let bad = || error(ErrorCode::InvalidTopic, "topic filter must be a string or an array of strings");
+    if let Some(s) = value.as_string() {
+        return Ok(vec![s]);
+    }
+    if Array::is_array(value) {
+        return Array::from(value).iter().map(|v| v.as_string().ok_or_else(bad)).collect();
+    }
+    Err(bad())
+}
+
+fn options_error(message: String) -> JsValue {
+    error(ErrorCode::InvalidOptions, message)
+}
+
+impl Client {
+    fn driver(&self) -> Result<&Rc<Driver>, JsValue> {
+        self.shared
+            .driver()
+            .ok_or_else(|| error(ErrorCode::Closed, "client is ended"))
+    }
+
+    fn publish_inner(&self, topic: JsValue, payload: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
+        let driver = self.driver()?;
+        let topic = topic
+            .as_string()
+            .ok_or_else(|| error(ErrorCode::InvalidTopic, "topic must be a string"))?;
+        let payload = convert::bytes(&payload)
+            .ok_or_else(|| options_error("payload must be a string or Uint8Array".into()))?;
+        let qos = parse_qos(&get(&opts, "qos"))?;
+        let retain = get(&opts, "retain").as_bool().unwrap_or(false);
+        let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Publish)
+            .map_err(options_error)?;
+        let message = Message {
+            topic,
+            payload,
+            qos,
+            retain,
+            properties,
+        };
+        let id = driver.publish(message).map_err(|e| to_js(&e))?;
+        let (p, settle) = promise();
+        self.shared.publishes.borrow_mut().insert(id, settle);
+        driver.deliver();
+        Ok(p)
+    }
+
+    fn subscribe_inner(&self, filters: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
+        let driver = self.driver()?;
+        let filters = filters_of(&filters)?;
+        let qos = parse_qos(&get(&opts, "qos"))?;
+        let flag = |name: &str| get(&opts, name).as_bool().unwrap_or(false);
+        let rh = get(&opts, "rh");
+        let retain_handling = match integer(&rh, 2) {
+            _ if rh.is_undefined() => RetainHandling::SendAtSubscribe,
+            Some(0) => RetainHandling::SendAtSubscribe,
+            Some(1) => RetainHandling::SendIfNew,
+            Some(2) => RetainHandling::DoNotSend,
+            _ => return Err(options_error("option `rh` must be 0, 1 or 2".into())),
+        };
+        let options = SubscriptionOptions {
+            qos,
+            no_local: flag("nl"),
+            retain_as_published: flag("rap"),
+            retain_handling,
+        };
+        let subscriptions = filters
+            .into_iter()
+            .map(|filter| Subscription { filter, options })
+            .collect();
+        let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Subscribe)
+            .map_err(options_error)?;
+        let id = driver.subscribe(subscriptions, properties).map_err(|e| to_js(&e))?;
+        let (p, settle) = promise();
+        self.shared.requests.borrow_mut().insert(id, settle);
+        driver.deliver();
+        Ok(p)
+    }
+
+    fn unsubscribe_inner(&self, filters: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
+        let driver = self.driver()?;
+        let filters = filters_of(&filters)?;
+        let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Unsubscribe)
+            .map_err(options_error)?;
+        let id = driver.unsubscribe(filters, properties).map_err(|e| to_js(&e))?;
+        let (p, settle) = promise();
+        self.shared.requests.borrow_mut().insert(id, settle);
+        driver.deliver();
+        Ok(p)
+    }
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// Publishes `payload` (string or Uint8Array) to `topic`; see api.md for
+    /// when the promise settles.
+    pub fn publish(&self, topic: JsValue, payload: JsValue, options: JsValue) -> Promise {
+        self.publish_inner(topic, payload, options).unwrap_or_else(rejected)
+    }
+
+    /// Subscribes to a filter or filters; resolves with one granted QoS or
+    /// failure code per filter.
+    pub fn subscribe(&self, filters: JsValue, options: JsValue) -> Promise {
+        self.subscribe_inner(filters, options).unwrap_or_else(rejected)
+    }
+
+    /// Unsubscribes from a filter or filters.
+    pub fn unsubscribe(&self, filters: JsValue, options: JsValue) -> Promise {
+        self.unsubscribe_inner(filters, options).unwrap_or_else(rejected)
+    }
+
+    /// Ends the client (DISCONNECT, or just closing with `force`); stored
+    /// session state is kept. Later calls reject with `Closed`.
+    pub fn end(&self, force: Option<bool>) -> Promise {
+        if let Some(d) = self.shared.driver() {
+            d.end(force.unwrap_or(false));
+        }
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// Adds `listener` for `event`; returns the client for chaining.
+    pub fn on(&self, event: &str, listener: Function) -> Client {
+        let first_message_listener = event == "message" && !self.shared.has_listener("message");
+        self.shared
+            .listeners
+            .borrow_mut()
+            .entry(event.to_string())
+            .or_default()
+            .push(listener);
+        if first_message_listener && !self.shared.held.borrow().is_empty() {
+            // Hand over held messages after the caller's task, in order.
+            let weak = Rc::downgrade(&self.shared);
+            wasm_bindgen_futures::spawn_local(async move {
+                let Some(shared) = weak.upgrade() else {
+                    return;
+                };
+                loop {
+                    let next = shared.held.borrow_mut().pop_front();
+                    match next {
+                        Some(p) if shared.has_listener("message") => shared.deliver_message(&p),
+                        Some(p) => {
+                            shared.held.borrow_mut().push_front(p);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+            });
+        }
+        Client {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Removes `listener` from `event`.
+    pub fn off(&self, event: &str, listener: &Function) -> Client {
+        if let Some(list) = self.shared.listeners.borrow_mut().get_mut(event) {
+            if let Some(i) = list.iter().position(|f| JsValue::from(f) == JsValue::from(listener)) {
+                list.remove(i);
+            }
+        }
+        Client {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// True while connected (after CONNACK, until the connection is lost).
+    #[wasm_bindgen(getter)]
+    pub fn connected(&self) -> bool {
+        self.shared.driver().is_some_and(|d| d.connected())
+    }
+
+    /// The latest CONNACK as `{ sessionPresent, reasonCode, properties? }`,
+    /// or `null` before the first.
+    #[wasm_bindgen(getter)]
+    pub fn connack(&self) -> JsValue {
+        match self.shared.driver().and_then(|d| d.connack()) {
+            Some(ack) => convert::connack_to_js(&ack),
+            None => JsValue::NULL,
+        }
+    }
+
+    /// True after `end()`.
+    #[wasm_bindgen(getter)]
+    pub fn ended(&self) -> bool {
+        self.shared.driver().map_or(true, |d| d.ended())
+    }
+}
