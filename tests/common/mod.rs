@@ -257,6 +257,8 @@ pub struct Broker {
     pub suback_codes: Option<Vec<u8>>,
     /// Do not answer CONNECT at all.
     pub mute_connack: bool,
+    /// Record the client's packets but act on none of them.
+    pub mute: bool,
 
     // ----- observations -----
     pub received: Vec<Packet>,
@@ -299,6 +301,7 @@ impl Broker {
             reject_topics: HashMap::new(),
             suback_codes: None,
             mute_connack: false,
+            mute: false,
             received: Vec::new(),
             sent: Vec::new(),
             connects: Vec::new(),
@@ -465,7 +468,9 @@ impl Broker {
             }
             let _ = nth_of_type;
             let mark = self.out.len();
-            self.handle(packet);
+            if !self.mute {
+                self.handle(packet);
+            }
             if lose_answers {
                 self.out.truncate(mark);
                 self.drop_requested = true;
@@ -1129,6 +1134,8 @@ pub struct Pair {
     /// Every output the session produced, in order.
     pub log: Vec<Output>,
     pub events: Vec<Event>,
+    /// PublishDone count per id (kept even when `events` is cleared).
+    pub done_map: HashMap<u64, usize>,
     pub closes: Vec<CloseReason>,
     pub store: Store,
     /// Packets that crossed the link (decoded), with their direction.
@@ -1156,6 +1163,7 @@ impl Pair {
             link_up: false,
             log: Vec::new(),
             events: Vec::new(),
+            done_map: HashMap::new(),
             closes: Vec::new(),
             store: Store::default(),
             wire: Vec::new(),
@@ -1238,7 +1246,12 @@ impl Pair {
                     }
                 }
                 Output::Persist(op) => self.store.apply(op),
-                Output::Event(e) => self.events.push(e.clone()),
+                Output::Event(e) => {
+                    if let Event::PublishDone { id } = e {
+                        *self.done_map.entry(*id).or_insert(0) += 1;
+                    }
+                    self.events.push(e.clone());
+                }
                 Output::Close(reason) => {
                     self.closes.push(reason.clone());
                     // Bytes written before the close still go out.
@@ -1401,18 +1414,12 @@ impl Pair {
 
     // ----- observations -----
 
-    pub fn done_counts(&self) -> HashMap<u64, usize> {
-        let mut m = HashMap::new();
-        for e in &self.events {
-            if let Event::PublishDone { id } = e {
-                *m.entry(*id).or_insert(0) += 1;
-            }
-        }
-        m
+    pub fn done_counts(&self) -> &HashMap<u64, usize> {
+        &self.done_map
     }
 
     pub fn done(&self, id: u64) -> usize {
-        self.done_counts().get(&id).copied().unwrap_or(0)
+        self.done_map.get(&id).copied().unwrap_or(0)
     }
 
     pub fn failures(&self) -> Vec<(u64, PublishError)> {
