@@ -25,13 +25,26 @@ rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly.
 wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock 2>/dev/null || true)
 wb_version=${wb_version:-0.2.130}
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$wb_version"; then
-  echo "install-deps: cargo install wasm-bindgen-cli $wb_version"
-  cargo install wasm-bindgen-cli --version "$wb_version" --locked --quiet
+if ! { wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wb_version" &&
+  wasm-bindgen-test-runner --version 2>/dev/null | grep -qx "wasm-bindgen-test-runner $wb_version"; }; then
+  # Not --locked: the CLI's lockfile pins webpki-roots 1.0.11, which the registry mirror here
+  # lacks; cargo's resolution picks a semver-compatible one that exists. The slowest install
+  # step (several minutes on 2 cores).
+  echo "install-deps: cargo install wasm-bindgen-cli $wb_version (slow: several minutes)"
+  started=$(date +%s)
+  cargo install wasm-bindgen-cli --version "$wb_version" --quiet
+  echo "install-deps: wasm-bindgen-cli built in $(($(date +%s) - started)) s"
 fi
 
+command -v node >/dev/null 2>&1 || {
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+}
+
 if [ -f package.json ]; then
-  if [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
+  # npm writes node_modules/.package-lock.json on every install: it is the stamp.
+  stamp=node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then
     echo "install-deps: npm install"
     if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
   fi

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/:
+#   cargo build (release, wasm32) -> wasm-bindgen --target web -> wasm-opt -Oz (npm binaryen)
+#   -> pkg/package.json, then prints the sizes.
+# Idempotent: when the compiled wasm, the tools and the hand-written .d.ts are unchanged and
+# pkg/ is complete, the wasm-bindgen and wasm-opt steps are skipped.
+#
+# Env: WASMQTT_NO_WASM_OPT=1 skips wasm-opt (debugging only: a release is always optimized).
+#      WASMQTT_FORCE=1 redoes every step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+out=pkg
+name=wasmqtt
+wasm_in=target/wasm32-unknown-unknown/release/$name.wasm
+stamp=target/wasmqtt-pkg.stamp
+wasm_opt=$root/node_modules/.bin/wasm-opt
+# Debian's binaryen 108 corrupts wasm-bindgen's table exports; only the npm package is used.
+wasm_opt_flags=(--enable-bulk-memory --enable-reference-types --enable-sign-ext
+  --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue)
+
+log() { echo "build-pkg: $*"; }
+
+command -v wasm-bindgen >/dev/null 2>&1 || {
+  echo "build-pkg: wasm-bindgen not found: run scripts/install-deps.sh" >&2
+  exit 1
+}
+
+log "cargo build --release --target wasm32-unknown-unknown --lib"
+cargo build --release --target wasm32-unknown-unknown --lib --quiet
+
+version=$(awk '
+  /^\[/ { in_pkg = ($0 == "[package]") }
+  in_pkg && /^version[ \t]*=/ { gsub(/^version[ \t]*=[ \t]*"|".*$/, ""); print; exit }
+' Cargo.toml)
+[ -n "$version" ] || { echo "build-pkg: no version in Cargo.toml [package]" >&2; exit 1; }
+
+use_opt=0
+if [ -x "$wasm_opt" ] && [ -z "${WASMQTT_NO_WASM_OPT:-}" ]; then use_opt=1; fi
+if [ "$use_opt" = 0 ] && [ -z "${WASMQTT_NO_WASM_OPT:-}" ]; then
+  log "WARNING: node_modules/binaryen missing (npm ci): pkg/ is NOT size-optimized"
+fi
+
+dts_src=src/js/wasmqtt.d.ts
+# Everything that determines pkg/'s content.
+want_stamp=$(
+  {
+    sha256sum "$wasm_in"
+    wasm-bindgen --version
+    echo "opt=$use_opt"
+    if [ "$use_opt" = 1 ]; then "$wasm_opt" --version; echo "${wasm_opt_flags[*]}"; fi
+    [ -f "$dts_src" ] && sha256sum "$dts_src"
+    echo "version=$version"
+    sha256sum "$0"
+  } | sha256sum | cut -d' ' -f1
+)
+
+complete=1
+for f in $name.js ${name}_bg.wasm $name.d.ts package.json; do
+  [ -f "$out/$f" ] || complete=0
+done
+
+if [ -z "${WASMQTT_FORCE:-}" ] && [ "$complete" = 1 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ]; then
+  log "pkg/ is up to date"
+else
+  rm -f "$stamp"
+  rm -rf "$out"
+  log "wasm-bindgen --target web --out-dir $out --out-name $name $wasm_in"
+  wasm-bindgen --target web --out-dir "$out" --out-name "$name" "$wasm_in"
+
+  if [ "$use_opt" = 1 ]; then
+    log "wasm-opt -Oz ($("$wasm_opt" --version))"
+    # No names/debug info, producers or target_features sections in the release module.
+    "$wasm_opt" -Oz "${wasm_opt_flags[@]}" --strip-debug --strip-producers --strip-target-features \
+      "$out/${name}_bg.wasm" -o "$out/${name}_bg.opt.wasm"
+    mv "$out/${name}_bg.opt.wasm" "$out/${name}_bg.wasm"
+  fi
+
+  # MqttError is a JS class (an Error subclass) that the wasm imports from a snippet;
+  # wasm-bindgen does not re-export imports, so the package entry does it.
+  err_snippet=$(cd "$out" && find snippets -name mqtt_error.js 2>/dev/null | head -n 1)
+  if [ -n "$err_snippet" ]; then
+    printf '\nexport { MqttError } from "./%s";\n' "$err_snippet" >>"$out/$name.js"
+  fi
+
+  if [ -f "$dts_src" ]; then
+    # The hand-written declaration is complete (it declares the default init export too).
+    log "using hand-written $dts_src as $out/$name.d.ts"
+    cp "$dts_src" "$out/$name.d.ts"
+  fi
+
+  files=("$name.js" "${name}_bg.wasm" "$name.d.ts")
+  [ -f "$out/${name}_bg.wasm.d.ts" ] && files+=("${name}_bg.wasm.d.ts")
+  [ -d "$out/snippets" ] && files+=("snippets")
+  files_json=$(printf '"%s",' "${files[@]}")
+  files_json="[${files_json%,}]"
+  cat >"$out/package.json" <<EOF
+{
+  "name": "$name",
+  "version": "$version",
+  "description": "MQTT 3.1.1 / 5.0 client for the browser, in Rust compiled to WebAssembly",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "$name.js",
+  "module": "$name.js",
+  "types": "$name.d.ts",
+  "files": $files_json,
+  "sideEffects": false
+}
+EOF
+  node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$out/package.json"
+  echo "$want_stamp" >"$stamp"
+fi
+
+size() { stat -c %s "$1"; }
+gz() { gzip -9 -c "$1" | wc -c; }
+wasm_raw=$(size "$out/${name}_bg.wasm"); wasm_gz=$(gz "$out/${name}_bg.wasm")
+js_raw=$(size "$out/$name.js"); js_gz=$(gz "$out/$name.js")
+opt_note="wasm-opt -Oz"; [ "$use_opt" = 1 ] || opt_note="NOT optimized"
+log "sizes ($opt_note):"
+printf '  %-20s %9d B raw %9d B gzip -9\n' "${name}_bg.wasm" "$wasm_raw" "$wasm_gz"
+printf '  %-20s %9d B raw %9d B gzip -9\n' "$name.js" "$js_raw" "$js_gz"
+printf '  %-20s %9s       %9d B gzip -9\n' "total" "" "$((wasm_gz + js_gz))"

@@ -1,0 +1,35 @@
+// The built package (pkg/, after wasm-opt) instantiates in Chromium, in a page and in a worker.
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { launchBrowser, openPage } from "./harness.mjs";
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test("pkg/wasmqtt.js init() instantiates the optimized module in a page and a worker", async () => {
+  const page = await openPage(browser, "/tests/browser/pages/smoke.html");
+  await page.waitForFunction(() => window.__smoke !== undefined, null, { timeout: 20000 });
+  const result = await page.evaluate(() => window.__smoke);
+  assert.equal(result.ok, true, `smoke page failed: ${JSON.stringify(result)}\n${page.consoleLines.join("\n")}`);
+  assert.deepEqual(page.pageErrors, []);
+  // The page fetched exactly the module in pkg/ (what build-pkg.sh optimized), as wasm.
+  const served = await page.evaluate(async () => {
+    const res = await fetch("/pkg/wasmqtt_bg.wasm");
+    return { type: res.headers.get("content-type"), size: (await res.arrayBuffer()).byteLength };
+  });
+  assert.equal(served.type, "application/wasm");
+  assert.equal(served.size, fs.statSync(new URL("../../pkg/wasmqtt_bg.wasm", import.meta.url)).size);
+});
+
+test("www/index.html loads the package", async () => {
+  const page = await openPage(browser, "/www/index.html");
+  await page.waitForFunction(() => window.wasmqttReady !== undefined, null, { timeout: 20000 });
+  const ready = await page.evaluate(() => window.wasmqttReady);
+  assert.equal(ready.ok, true, `www/index.html: ${JSON.stringify(ready)}\n${page.consoleLines.join("\n")}`);
+});
