@@ -891,10 +891,15 @@ impl Broker {
     }
 
     fn count_unacked(&mut self, id: u16, dup: bool) {
-        let window = usize::from(self.connack_props.receive_maximum.unwrap_or(u16::MAX));
         let Some(c) = self.conn.as_mut() else {
             return;
         };
+        // Receive Maximum is an MQTT 5 property: a 3.1.1 client never sees it.
+        let window = match c.version {
+            ProtocolVersion::V5 => self.connack_props.receive_maximum.unwrap_or(u16::MAX),
+            ProtocolVersion::V311 => u16::MAX,
+        };
+        let window = usize::from(window);
         if !c.unacked.insert(id) && !dup {
             self.violations.push(format!(
                 "packet id {id} reused while its message is unacknowledged"
@@ -1227,7 +1232,17 @@ impl Pair {
             }
             self.store.to_state()
         } else {
-            self.session.export_state()
+            // The driver's store is whatever was exported.
+            let state = self.session.export_state();
+            self.store = Store::default();
+            for m in &state.messages {
+                self.store.messages.insert(m.seq, m.clone());
+            }
+            self.store.incoming = state.incoming_qos2.iter().copied().collect();
+            for s in &state.subscriptions {
+                self.store.subscriptions.insert(s.filter.clone(), s.clone());
+            }
+            state
         };
         self.session = Session::with_state(config, state);
     }
