@@ -259,6 +259,8 @@ pub struct Broker {
     pub mute_connack: bool,
     /// Record the client's packets but act on none of them.
     pub mute: bool,
+    /// Ignore the client's PUBRECs (as if each were lost).
+    pub ignore_pubrec: bool,
 
     // ----- observations -----
     pub received: Vec<Packet>,
@@ -302,6 +304,7 @@ impl Broker {
             suback_codes: None,
             mute_connack: false,
             mute: false,
+            ignore_pubrec: false,
             received: Vec::new(),
             sent: Vec::new(),
             connects: Vec::new(),
@@ -615,6 +618,7 @@ impl Broker {
                 }
                 self.pump_pending();
             }
+            Packet::PubRec(_) if self.ignore_pubrec => {}
             Packet::PubRec(a) => {
                 let known = self.session_mut().is_some_and(|s| {
                     match s
