@@ -90,16 +90,71 @@ impl<'a> Reader<'a> {
 
     /// UTF-8 encoded string: valid UTF-8 without U+0000.
     pub(crate) fn str(&mut self) -> Result<&'a str, DecodeError> {
+        self.str_scanned().map(|(s, _)| s)
+    }
+
+    /// Like [`Reader::str`], and also tells whether the string contains a
+    /// wildcard (`+` or `#`), found in the same pass over the bytes.
+    pub(crate) fn str_scanned(&mut self) -> Result<(&'a str, bool), DecodeError> {
         let bytes = self.binary()?;
-        if bytes.contains(&0) {
+        let scan = Scan::of(bytes);
+        if scan.nul {
             return Err(DecodeError::NullCharacter);
         }
-        std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)
+        let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?;
+        Ok((s, scan.wildcard))
     }
 
     /// A UTF-8 encoded string, owned.
     pub(crate) fn string(&mut self) -> Result<String, DecodeError> {
         self.str().map(str::to_owned)
+    }
+}
+
+/// What one pass over a string's bytes found. UTF-8 multi-byte sequences
+/// never contain bytes below 0x80, so both answers are exact for any input.
+struct Scan {
+    /// A 0x00 byte (U+0000).
+    nul: bool,
+    /// A `+` or `#` byte.
+    wildcard: bool,
+}
+
+impl Scan {
+    /// Scans eight bytes at a time (SWAR): a byte equal to `b` is a zero
+    /// byte of `x ^ (b * 0x01..01)`, and `has_zero` is exact.
+    fn of(bytes: &[u8]) -> Scan {
+        const LO: u64 = 0x0101_0101_0101_0101;
+        const HI: u64 = 0x8080_8080_8080_8080;
+        fn has_zero(x: u64) -> u64 {
+            x.wrapping_sub(LO) & !x & HI
+        }
+        fn load(chunk: &[u8]) -> u64 {
+            u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([b'a'; 8]))
+        }
+        let Some(last_start) = bytes.len().checked_sub(8) else {
+            // Shorter than a word: byte by byte.
+            return Scan {
+                nul: bytes.contains(&0),
+                wildcard: bytes.iter().any(|&b| b == b'+' || b == b'#'),
+            };
+        };
+        let mut nul = 0u64;
+        let mut wildcard = 0u64;
+        let mut add = |x: u64| {
+            nul |= has_zero(x);
+            wildcard |= has_zero(x ^ (LO * u64::from(b'+'))) | has_zero(x ^ (LO * u64::from(b'#')));
+        };
+        for chunk in bytes.chunks_exact(8) {
+            add(load(chunk));
+        }
+        // The last eight bytes, overlapping the chunks: covers the remainder
+        // without copying it (checking a byte twice changes nothing).
+        add(load(bytes.get(last_start..).unwrap_or_default()));
+        Scan {
+            nul: nul != 0,
+            wildcard: wildcard != 0,
+        }
     }
 }
 
