@@ -15,6 +15,18 @@ use super::{parse, varint};
 /// `max_packet_size` bytes in total is rejected as soon as the header is read,
 /// before its body arrives. CONNECT carries its own protocol level, which
 /// overrides `version` for that packet. Never panics, whatever the input.
+///
+/// A packet is returned only if it obeys every rule the specification sets
+/// for a receiver that can be checked on the packet alone: fixed header
+/// flags, QoS, packet identifiers, UTF-8 strings without U+0000, field
+/// lengths (nothing truncated, nothing left over), CONNECT / CONNACK flags,
+/// reason codes allowed for the packet and version, properties allowed for
+/// the packet, not repeated and in range, topic names without wildcards
+/// (empty only with an MQTT 5 topic alias), valid topic filters and
+/// subscription options, at least one filter in SUBSCRIBE / UNSUBSCRIBE and
+/// at least one reason code in SUBACK / MQTT 5 UNSUBACK. Each broken rule has
+/// its own [`DecodeError`]. So a decoded packet always encodes again, to a
+/// form that decodes to the same packet.
 pub fn decode(
     buf: &[u8],
     version: ProtocolVersion,

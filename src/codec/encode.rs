@@ -25,6 +25,14 @@ use super::{varint, MAX_VARINT};
 /// out. Uses the shortest legal forms (e.g. a PUBACK with reason 0 and no
 /// properties is 4 bytes in MQTT 5 too). CONNECT is encoded in the version
 /// its `protocol` field names.
+///
+/// Checks before writing anything: packet identifiers, string and binary
+/// lengths, U+0000 in strings, at least one filter in SUBSCRIBE /
+/// UNSUBSCRIBE and their validity as topic filters, the properties each
+/// packet may carry (MQTT 5.0 table 2-4) and their value ranges, DUP only
+/// above QoS 0, no 3.1.1 password without user name, no AUTH in 3.1.1.
+/// PUBLISH and will topic names are checked only for length and U+0000.
+/// Reason codes are written as given.
 pub fn encode(
     packet: &Packet,
     version: ProtocolVersion,

@@ -225,6 +225,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn descriptions() {
+        assert_eq!(describe(PACKET_TOO_LARGE), "Packet too large");
+        assert_eq!(
+            describe(RECEIVE_MAXIMUM_EXCEEDED),
+            "Receive Maximum exceeded"
+        );
+        assert_eq!(describe(0x03), "Unknown reason code");
+        assert_eq!(
+            describe_v311_connack(V311_NOT_AUTHORIZED),
+            "Connection Refused, not authorized"
+        );
+        assert_eq!(describe_v311_connack(6), "Unknown return code");
+        for code in 0..=255u8 {
+            assert!(!describe(code).is_empty());
+        }
+    }
+
+    #[test]
     fn disconnect_range_matches_the_table() {
         let listed = [
             0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x90, 0x93,
