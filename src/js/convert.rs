@@ -20,7 +20,10 @@ fn set(obj: &Object, key: &str, value: JsValue) {
 /// Own enumerable keys of a plain object.
 pub(crate) fn keys(obj: &JsValue) -> Vec<String> {
     match obj.dyn_ref::<Object>() {
-        Some(o) => Object::keys(o).iter().filter_map(|k| k.as_string()).collect(),
+        Some(o) => Object::keys(o)
+            .iter()
+            .filter_map(|k| k.as_string())
+            .collect(),
         None => Vec::new(),
     }
 }
@@ -79,7 +82,10 @@ pub(crate) enum PropertyUse {
 }
 
 /// Parses an MQTT.js-style properties object. The error names the property.
-pub(crate) fn properties_from_js(value: &JsValue, usage: PropertyUse) -> Result<Properties, String> {
+pub(crate) fn properties_from_js(
+    value: &JsValue,
+    usage: PropertyUse,
+) -> Result<Properties, String> {
     let mut p = Properties::default();
     if value.is_undefined() || value.is_null() {
         return Ok(p);
@@ -95,13 +101,26 @@ pub(crate) fn properties_from_js(value: &JsValue, usage: PropertyUse) -> Result<
                 p.user_properties = user_properties(&v).ok_or_else(bad)?;
                 continue;
             }
-            ("sessionExpiryInterval" | "receiveMaximum" | "maximumPacketSize"
-            | "topicAliasMaximum" | "requestResponseInformation"
-            | "requestProblemInformation" | "authenticationMethod"
-            | "authenticationData", PropertyUse::Connect) => true,
+            (
+                "sessionExpiryInterval"
+                | "receiveMaximum"
+                | "maximumPacketSize"
+                | "topicAliasMaximum"
+                | "requestResponseInformation"
+                | "requestProblemInformation"
+                | "authenticationMethod"
+                | "authenticationData",
+                PropertyUse::Connect,
+            ) => true,
             ("willDelayInterval", PropertyUse::Will) => true,
-            ("payloadFormatIndicator" | "messageExpiryInterval" | "contentType"
-            | "responseTopic" | "correlationData", PropertyUse::Will | PropertyUse::Publish) => true,
+            (
+                "payloadFormatIndicator"
+                | "messageExpiryInterval"
+                | "contentType"
+                | "responseTopic"
+                | "correlationData",
+                PropertyUse::Will | PropertyUse::Publish,
+            ) => true,
             ("subscriptionIdentifier", PropertyUse::Publish | PropertyUse::Subscribe) => true,
             ("topicAlias", PropertyUse::Publish) => true,
             _ => false,
@@ -118,7 +137,9 @@ pub(crate) fn properties_from_js(value: &JsValue, usage: PropertyUse) -> Result<
                 p.receive_maximum = Some(n as u16);
             }
             "maximumPacketSize" => {
-                let n = integer(&v, 268_435_455).filter(|n| *n > 0).ok_or_else(bad)?;
+                let n = integer(&v, 268_435_455)
+                    .filter(|n| *n > 0)
+                    .ok_or_else(bad)?;
                 p.maximum_packet_size = Some(n);
             }
             "topicAliasMaximum" => {
@@ -132,8 +153,12 @@ pub(crate) fn properties_from_js(value: &JsValue, usage: PropertyUse) -> Result<
             }
             "authenticationMethod" => p.authentication_method = Some(string(&v).ok_or_else(bad)?),
             "authenticationData" => p.authentication_data = Some(bytes(&v).ok_or_else(bad)?),
-            "willDelayInterval" => p.will_delay_interval = Some(integer(&v, u32::MAX).ok_or_else(bad)?),
-            "payloadFormatIndicator" => p.payload_format_indicator = Some(flag(&v).ok_or_else(bad)?),
+            "willDelayInterval" => {
+                p.will_delay_interval = Some(integer(&v, u32::MAX).ok_or_else(bad)?)
+            }
+            "payloadFormatIndicator" => {
+                p.payload_format_indicator = Some(flag(&v).ok_or_else(bad)?)
+            }
             "messageExpiryInterval" => {
                 p.message_expiry_interval = Some(integer(&v, u32::MAX).ok_or_else(bad)?)
             }
@@ -141,7 +166,9 @@ pub(crate) fn properties_from_js(value: &JsValue, usage: PropertyUse) -> Result<
             "responseTopic" => p.response_topic = Some(string(&v).ok_or_else(bad)?),
             "correlationData" => p.correlation_data = Some(bytes(&v).ok_or_else(bad)?),
             "subscriptionIdentifier" => {
-                let n = integer(&v, 268_435_455).filter(|n| *n > 0).ok_or_else(bad)?;
+                let n = integer(&v, 268_435_455)
+                    .filter(|n| *n > 0)
+                    .ok_or_else(bad)?;
                 p.subscription_identifiers = vec![n];
             }
             "topicAlias" => {
@@ -211,24 +238,48 @@ pub(crate) fn properties_to_js(p: &Properties) -> JsValue {
         }
     }
     num(&o, "sessionExpiryInterval", p.session_expiry_interval);
-    text(&o, "assignedClientIdentifier", &p.assigned_client_identifier);
+    text(
+        &o,
+        "assignedClientIdentifier",
+        &p.assigned_client_identifier,
+    );
     num(&o, "serverKeepAlive", p.server_keep_alive.map(u32::from));
     text(&o, "authenticationMethod", &p.authentication_method);
     if let Some(d) = &p.authentication_data {
-        set(&o, "authenticationData", Uint8Array::from(d.as_slice()).into());
+        set(
+            &o,
+            "authenticationData",
+            Uint8Array::from(d.as_slice()).into(),
+        );
     }
     text(&o, "responseInformation", &p.response_information);
     text(&o, "serverReference", &p.server_reference);
     text(&o, "reasonString", &p.reason_string);
     num(&o, "receiveMaximum", p.receive_maximum.map(u32::from));
-    num(&o, "topicAliasMaximum", p.topic_alias_maximum.map(u32::from));
+    num(
+        &o,
+        "topicAliasMaximum",
+        p.topic_alias_maximum.map(u32::from),
+    );
     num(&o, "topicAlias", p.topic_alias.map(u32::from));
     num(&o, "maximumQoS", p.maximum_qos.map(u32::from));
     boolean(&o, "retainAvailable", p.retain_available);
     num(&o, "maximumPacketSize", p.maximum_packet_size);
-    boolean(&o, "wildcardSubscriptionAvailable", p.wildcard_subscription_available);
-    boolean(&o, "subscriptionIdentifiersAvailable", p.subscription_identifiers_available);
-    boolean(&o, "sharedSubscriptionAvailable", p.shared_subscription_available);
+    boolean(
+        &o,
+        "wildcardSubscriptionAvailable",
+        p.wildcard_subscription_available,
+    );
+    boolean(
+        &o,
+        "subscriptionIdentifiersAvailable",
+        p.subscription_identifiers_available,
+    );
+    boolean(
+        &o,
+        "sharedSubscriptionAvailable",
+        p.shared_subscription_available,
+    );
     if !p.user_properties.is_empty() {
         let up = Object::new();
         for (k, v) in &p.user_properties {
@@ -252,7 +303,11 @@ pub(crate) fn properties_to_js(p: &Properties) -> JsValue {
 /// `{ sessionPresent, reasonCode, properties? }`.
 pub(crate) fn connack_to_js(ack: &ConnAck) -> JsValue {
     let o = Object::new();
-    set(&o, "sessionPresent", JsValue::from_bool(ack.session_present));
+    set(
+        &o,
+        "sessionPresent",
+        JsValue::from_bool(ack.session_present),
+    );
     set(&o, "reasonCode", JsValue::from(ack.reason_code));
     let props = properties_to_js(&ack.properties);
     if !props.is_undefined() {

@@ -46,7 +46,13 @@ fn promise() -> (Promise, Settle) {
         Some(s) => (p, s),
         None => {
             let noop = Function::new_no_args("");
-            (p, Settle { resolve: noop.clone(), reject: noop })
+            (
+                p,
+                Settle {
+                    resolve: noop.clone(),
+                    reject: noop,
+                },
+            )
         }
     }
 }
@@ -65,6 +71,9 @@ struct Shared {
     max_held: usize,
     /// `connect()`'s promise, settled by the first CONNACK or failure.
     connecting: RefCell<Option<Settle>>,
+    /// Keeps a running client alive without any reference from JavaScript,
+    /// as an open socket is; cleared when it ends.
+    running: RefCell<Option<Rc<Shared>>>,
 }
 
 impl Shared {
@@ -93,7 +102,10 @@ impl Shared {
     }
 
     fn has_listener(&self, event: &str) -> bool {
-        self.listeners.borrow().get(event).is_some_and(|l| !l.is_empty())
+        self.listeners
+            .borrow()
+            .get(event)
+            .is_some_and(|l| !l.is_empty())
     }
 
     fn deliver_message(&self, p: &Publish) {
@@ -133,6 +145,7 @@ impl Shared {
                     s.resolve(&JsValue::UNDEFINED);
                 }
                 self.emit("end", &[]);
+                self.running.borrow_mut().take();
             }
             Notification::Message(p) => {
                 if self.has_listener("message") {
@@ -187,6 +200,7 @@ impl Shared {
                 if let Some(s) = self.connecting.borrow_mut().take() {
                     s.reject(&to_js(&e));
                 }
+                self.running.borrow_mut().take();
             }
             Notification::Drained => {
                 let waiters: Vec<Settle> = self.drain_waiters.borrow_mut().drain(..).collect();
@@ -213,7 +227,9 @@ fn build(url: &str, options: &JsValue, fail_first_connect: bool) -> Result<Rc<Sh
         held: RefCell::new(VecDeque::new()),
         max_held: parsed.max_held,
         connecting: RefCell::new(None),
+        running: RefCell::new(None),
     });
+    *shared.running.borrow_mut() = Some(shared.clone());
     let weak = Rc::downgrade(&shared);
     let sink = Box::new(move |n: Notification| {
         if let Some(s) = weak.upgrade() {
@@ -272,12 +288,20 @@ fn parse_qos(value: &JsValue) -> Result<QoS, JsValue> {
 }
 
 fn filters_of(value: &JsValue) -> Result<Vec<String>, JsValue> {
-    let bad = || error(ErrorCode::InvalidTopic, "topic filter must be a string or an array of strings");
+    let bad = || {
+        error(
+            ErrorCode::InvalidTopic,
+            "topic filter must be a string or an array of strings",
+        )
+    };
     if let Some(s) = value.as_string() {
         return Ok(vec![s]);
     }
     if Array::is_array(value) {
-        return Array::from(value).iter().map(|v| v.as_string().ok_or_else(bad)).collect();
+        return Array::from(value)
+            .iter()
+            .map(|v| v.as_string().ok_or_else(bad))
+            .collect();
     }
     Err(bad())
 }
@@ -293,7 +317,12 @@ impl Client {
             .ok_or_else(|| error(ErrorCode::Closed, "client is ended"))
     }
 
-    fn publish_inner(&self, topic: JsValue, payload: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
+    fn publish_inner(
+        &self,
+        topic: JsValue,
+        payload: JsValue,
+        opts: JsValue,
+    ) -> Result<Promise, JsValue> {
         let driver = self.driver()?;
         let topic = topic
             .as_string()
@@ -343,7 +372,9 @@ impl Client {
             .collect();
         let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Subscribe)
             .map_err(options_error)?;
-        let id = driver.subscribe(subscriptions, properties).map_err(|e| to_js(&e))?;
+        let id = driver
+            .subscribe(subscriptions, properties)
+            .map_err(|e| to_js(&e))?;
         let (p, settle) = promise();
         self.shared.requests.borrow_mut().insert(id, settle);
         driver.deliver();
@@ -355,7 +386,9 @@ impl Client {
         let filters = filters_of(&filters)?;
         let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Unsubscribe)
             .map_err(options_error)?;
-        let id = driver.unsubscribe(filters, properties).map_err(|e| to_js(&e))?;
+        let id = driver
+            .unsubscribe(filters, properties)
+            .map_err(|e| to_js(&e))?;
         let (p, settle) = promise();
         self.shared.requests.borrow_mut().insert(id, settle);
         driver.deliver();
@@ -368,18 +401,21 @@ impl Client {
     /// Publishes `payload` (string or Uint8Array) to `topic`; see api.md for
     /// when the promise settles.
     pub fn publish(&self, topic: JsValue, payload: JsValue, options: JsValue) -> Promise {
-        self.publish_inner(topic, payload, options).unwrap_or_else(rejected)
+        self.publish_inner(topic, payload, options)
+            .unwrap_or_else(rejected)
     }
 
     /// Subscribes to a filter or filters; resolves with one granted QoS or
     /// failure code per filter.
     pub fn subscribe(&self, filters: JsValue, options: JsValue) -> Promise {
-        self.subscribe_inner(filters, options).unwrap_or_else(rejected)
+        self.subscribe_inner(filters, options)
+            .unwrap_or_else(rejected)
     }
 
     /// Unsubscribes from a filter or filters.
     pub fn unsubscribe(&self, filters: JsValue, options: JsValue) -> Promise {
-        self.unsubscribe_inner(filters, options).unwrap_or_else(rejected)
+        self.unsubscribe_inner(filters, options)
+            .unwrap_or_else(rejected)
     }
 
     /// Ends the client (DISCONNECT, or just closing with `force`); stored
@@ -428,7 +464,10 @@ impl Client {
     /// Removes `listener` from `event`.
     pub fn off(&self, event: &str, listener: &Function) -> Client {
         if let Some(list) = self.shared.listeners.borrow_mut().get_mut(event) {
-            if let Some(i) = list.iter().position(|f| JsValue::from(f) == JsValue::from(listener)) {
+            if let Some(i) = list
+                .iter()
+                .position(|f| JsValue::from(f) == JsValue::from(listener))
+            {
                 list.remove(i);
             }
         }

@@ -55,7 +55,11 @@ fn random_client_id() -> String {
 }
 
 /// Parses `options` (an object, `undefined` or `null`) for `url`.
-pub(crate) fn parse(url: &str, options: &JsValue, fail_first_connect: bool) -> Result<Parsed, String> {
+pub(crate) fn parse(
+    url: &str,
+    options: &JsValue,
+    fail_first_connect: bool,
+) -> Result<Parsed, String> {
     if !(options.is_undefined() || options.is_null() || options.is_object()) {
         return Err("options must be an object".into());
     }
@@ -125,7 +129,8 @@ pub(crate) fn parse(url: &str, options: &JsValue, fail_first_connect: bool) -> R
         session.properties = properties_from_js(&get(options, "properties"), PropertyUse::Connect)
             .map_err(|e| format!("option `properties`: {e}"))?;
         if let Some(n) = opt("sessionExpiryInterval") {
-            let n = integer(&n, u32::MAX).ok_or_else(|| bad("sessionExpiryInterval", "an integer"))?;
+            let n =
+                integer(&n, u32::MAX).ok_or_else(|| bad("sessionExpiryInterval", "an integer"))?;
             session.properties.session_expiry_interval = Some(n);
         }
     } else if opt("properties").is_some() {
@@ -137,7 +142,12 @@ pub(crate) fn parse(url: &str, options: &JsValue, fail_first_connect: bool) -> R
         Some(v) if v.as_bool() == Some(false) => None,
         Some(v) if v.as_bool() == Some(true) => Some(ReconnectPolicy::default()),
         Some(v) if v.is_object() => Some(parse_reconnect(&v)?),
-        Some(_) => return Err(bad("reconnect", "false or { initialDelay, maxDelay, jitter }")),
+        Some(_) => {
+            return Err(bad(
+                "reconnect",
+                "false or { initialDelay, maxDelay, jitter }",
+            ))
+        }
     };
     let persistence = match opt("persistence") {
         None if clean => Persistence::Memory,
@@ -197,7 +207,8 @@ fn parse_will(v: &JsValue, protocol: ProtocolVersion) -> Result<Will, String> {
         .as_string()
         .ok_or("option `will.topic` must be a string")?;
     crate::codec::validate_topic_name(&topic).map_err(|e| format!("option `will.topic`: {e}"))?;
-    let payload = bytes(&get(v, "payload")).ok_or("option `will.payload` must be a string or Uint8Array")?;
+    let payload =
+        bytes(&get(v, "payload")).ok_or("option `will.payload` must be a string or Uint8Array")?;
     let qos_value = get(v, "qos");
     let qos = if qos_value.is_undefined() {
         QoS::AtMostOnce
@@ -210,7 +221,9 @@ fn parse_will(v: &JsValue, protocol: ProtocolVersion) -> Result<Will, String> {
     let retain = if retain_value.is_undefined() {
         false
     } else {
-        retain_value.as_bool().ok_or("option `will.retain` must be a boolean")?
+        retain_value
+            .as_bool()
+            .ok_or("option `will.retain` must be a boolean")?
     };
     let properties = if protocol == ProtocolVersion::V5 {
         properties_from_js(&get(v, "properties"), PropertyUse::Will)

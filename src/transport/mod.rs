@@ -41,8 +41,9 @@ impl WebSocketTransport {
                 h(TransportEvent::Data(js_sys::Uint8Array::new(&buf).to_vec()));
             }
         });
-        let on_close =
-            Closure::<dyn FnMut(CloseEvent)>::new(move |_e: CloseEvent| handler(TransportEvent::Closed));
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_e: CloseEvent| {
+            handler(TransportEvent::Closed)
+        });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
