@@ -96,7 +96,11 @@ mod tests {
         let mut a = OutgoingAliases::default();
         a.reset(2);
         assert_eq!(a.lookup("a"), AliasUse::Establish(1));
-        assert_eq!(a.lookup("a"), AliasUse::Establish(1), "not established until sent");
+        assert_eq!(
+            a.lookup("a"),
+            AliasUse::Establish(1),
+            "not established until sent"
+        );
         a.establish("a", 1);
         assert_eq!(a.lookup("a"), AliasUse::Reuse(1));
         a.establish("b", 2);
@@ -110,9 +114,18 @@ mod tests {
         let mut a = IncomingAliases::default();
         a.reset(3);
         let mut t = String::new();
-        assert_eq!(a.resolve(0, &mut t), Err(ProtocolError::TopicAliasInvalid(0)));
-        assert_eq!(a.resolve(4, &mut t), Err(ProtocolError::TopicAliasInvalid(4)));
-        assert_eq!(a.resolve(1, &mut t), Err(ProtocolError::TopicAliasInvalid(1)));
+        assert_eq!(
+            a.resolve(0, &mut t),
+            Err(ProtocolError::TopicAliasInvalid(0))
+        );
+        assert_eq!(
+            a.resolve(4, &mut t),
+            Err(ProtocolError::TopicAliasInvalid(4))
+        );
+        assert_eq!(
+            a.resolve(1, &mut t),
+            Err(ProtocolError::TopicAliasInvalid(1))
+        );
         let mut named = "x/y".to_string();
         assert_eq!(a.resolve(1, &mut named), Ok(()));
         assert_eq!(a.resolve(1, &mut t), Ok(()));

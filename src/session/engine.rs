@@ -12,9 +12,7 @@ use super::aliases::{AliasUse, IncomingAliases, OutgoingAliases};
 use super::config::{ResendPolicy, SessionConfig, DEFAULT_MAX_INFLIGHT_V311};
 use super::error::{CloseReason, ProtocolError, PublishError, RequestError};
 use super::packet_ids::{PacketIdOwner, PacketIds};
-use super::types::{
-    Event, Message, MessageState, Output, PersistOp, SessionState, StoredMessage,
-};
+use super::types::{Event, Message, MessageState, Output, PersistOp, SessionState, StoredMessage};
 
 /// Filters per SUBSCRIBE when subscribing again after a lost session.
 const RESUBSCRIBE_CHUNK: usize = 64;
@@ -246,7 +244,11 @@ impl Session {
         };
         // CONNECT of a valid config always encodes; if a caller-made field is
         // too long, the broker never hears from us and the connect times out.
-        let _ = encode(&Packet::Connect(Box::new(connect)), self.config.protocol, &mut self.tx);
+        let _ = encode(
+            &Packet::Connect(Box::new(connect)),
+            self.config.protocol,
+            &mut self.tx,
+        );
         self.last_sent = now;
     }
 
@@ -394,7 +396,9 @@ impl Session {
             stored.attempts = 1;
             let persisted = self.config.durable;
             if persisted {
-                self.push(Output::Persist(PersistOp::PutMessage(Box::new(stored.clone()))));
+                self.push(Output::Persist(PersistOp::PutMessage(Box::new(
+                    stored.clone(),
+                ))));
             }
             self.flush_scratch(now);
             self.inflight.insert(seq, Outgoing { stored, persisted });
@@ -496,7 +500,9 @@ impl Session {
         // behind the window for a moment, and QoS 0 promises no more.
         let persisted = self.config.durable && (!qos0 || self.link != Link::Up);
         if persisted {
-            self.push(Output::Persist(PersistOp::PutMessage(Box::new(stored.clone()))));
+            self.push(Output::Persist(PersistOp::PutMessage(Box::new(
+                stored.clone(),
+            ))));
         }
         self.queue.push_back(Outgoing { stored, persisted });
         if qos0 {
@@ -662,7 +668,12 @@ impl Session {
 
     /// Removes the in-flight message that owns `packet_id` if its QoS and
     /// state match; `None` for an unknown or duplicate acknowledgement.
-    fn take_inflight(&mut self, packet_id: u16, qos: QoS, states: &[MessageState]) -> Option<Outgoing> {
+    fn take_inflight(
+        &mut self,
+        packet_id: u16,
+        qos: QoS,
+        states: &[MessageState],
+    ) -> Option<Outgoing> {
         let Some(PacketIdOwner::Message(seq)) = self.ids.owner(packet_id) else {
             return None;
         };
@@ -681,14 +692,16 @@ impl Session {
         // Refuse a request that can never be sent, before queueing it.
         let probe = self.request_packet(&kind, 1);
         self.scratch.clear();
-        let size = encode(&probe, self.config.protocol, &mut self.scratch).map_err(RequestError::Encode)?;
+        let size = encode(&probe, self.config.protocol, &mut self.scratch)
+            .map_err(RequestError::Encode)?;
         self.scratch.clear();
         let max = self.max_outgoing_packet();
         if size > max {
             return Err(RequestError::PacketTooLarge { size, max });
         }
         self.next_request += 1;
-        self.pending_requests.push_back(Request { id: Some(id), kind });
+        self.pending_requests
+            .push_back(Request { id: Some(id), kind });
         self.send_requests(now);
         Ok(id)
     }
@@ -1045,7 +1058,9 @@ impl Session {
         match packet {
             Packet::Publish(p) => self.on_publish(p, now)?,
             Packet::PubAck(ack) => {
-                if let Some(entry) = self.take_inflight(ack.packet_id, QoS::AtLeastOnce, &[MessageState::Sent]) {
+                if let Some(entry) =
+                    self.take_inflight(ack.packet_id, QoS::AtLeastOnce, &[MessageState::Sent])
+                {
                     self.complete(entry, &ack);
                     self.pump(now);
                 }
@@ -1073,7 +1088,11 @@ impl Session {
                     // again, as the specification asks, rather than fail.
                     reason::PACKET_ID_NOT_FOUND
                 };
-                let code = if self.config.protocol == ProtocolVersion::V5 { code } else { 0 };
+                let code = if self.config.protocol == ProtocolVersion::V5 {
+                    code
+                } else {
+                    0
+                };
                 self.send_ack(Packet::PubComp, rel.packet_id, code, now);
             }
             Packet::SubAck(ack) => {
@@ -1124,7 +1143,9 @@ impl Session {
         let state = entry.stored.state;
         match state {
             MessageState::Sent if ack.reason_code >= 0x80 => {
-                if let Some(entry) = self.take_inflight(ack.packet_id, QoS::ExactlyOnce, &[MessageState::Sent]) {
+                if let Some(entry) =
+                    self.take_inflight(ack.packet_id, QoS::ExactlyOnce, &[MessageState::Sent])
+                {
                     self.complete(entry, &ack);
                     self.pump(now);
                 }

@@ -43,14 +43,20 @@ impl fmt::Display for PublishError {
             PublishError::InvalidTopic(e) => write!(f, "invalid topic: {e}"),
             PublishError::QueueFull => write!(f, "offline queue is full"),
             PublishError::PacketTooLarge { size, max } => {
-                write!(f, "packet of {size} bytes exceeds maximum packet size {max}")
+                write!(
+                    f,
+                    "packet of {size} bytes exceeds maximum packet size {max}"
+                )
             }
             PublishError::Closed => write!(f, "client is closed"),
             PublishError::Rejected {
                 reason_code,
                 reason_string,
             } => {
-                write!(f, "broker rejected the message with reason code {reason_code:#04x}")?;
+                write!(
+                    f,
+                    "broker rejected the message with reason code {reason_code:#04x}"
+                )?;
                 if let Some(s) = reason_string {
                     write!(f, ": {s}")?;
                 }
@@ -92,7 +98,10 @@ impl fmt::Display for RequestError {
             RequestError::NoFilters => write!(f, "no topic filter given"),
             RequestError::Closed => write!(f, "client is closed"),
             RequestError::PacketTooLarge { size, max } => {
-                write!(f, "packet of {size} bytes exceeds maximum packet size {max}")
+                write!(
+                    f,
+                    "packet of {size} bytes exceeds maximum packet size {max}"
+                )
             }
             RequestError::Encode(e) => write!(f, "cannot encode: {e}"),
         }

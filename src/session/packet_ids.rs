@@ -29,7 +29,11 @@ impl PacketIds {
         }
         let mut candidate = self.last;
         loop {
-            candidate = if candidate == u16::MAX { 1 } else { candidate + 1 };
+            candidate = if candidate == u16::MAX {
+                1
+            } else {
+                candidate + 1
+            };
             if let std::collections::btree_map::Entry::Vacant(slot) = self.used.entry(candidate) {
                 slot.insert(owner);
                 self.last = candidate;
