@@ -230,7 +230,7 @@ fn without_session_present_messages_are_republished_as_new_and_incoming_state_re
                 properties: Properties::default(),
             }));
             assert_eq!(
-                p.message_counts().get(&b"new".to_vec()),
+                p.message_counts().get(b"new".as_slice()),
                 Some(&1),
                 "{v:?} {how:?}"
             );
@@ -458,7 +458,7 @@ fn incoming_step(v: ProtocolVersion, qos: QoS, rule: DropWhen, how: Restart) {
     p.advance(1_000);
     let n = p
         .message_counts()
-        .get(&b"incoming".to_vec())
+        .get(b"incoming".as_slice())
         .copied()
         .unwrap_or(0);
     if qos == QoS::ExactlyOnce {

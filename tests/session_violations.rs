@@ -11,7 +11,7 @@ use wasmqtt::codec::{
 use wasmqtt::session::{CloseReason, Output, ProtocolError};
 
 enum Violation {
-    Packet(Packet),
+    Packet(Box<Packet>),
     Raw(Vec<u8>),
 }
 
@@ -19,32 +19,32 @@ fn violations(v: ProtocolVersion) -> Vec<(&'static str, Violation, ProtocolError
     let mut list = vec![
         (
             "second CONNACK",
-            Violation::Packet(Packet::ConnAck(ConnAck::default())),
+            Violation::Packet(Box::new(Packet::ConnAck(ConnAck::default()))),
             ProtocolError::UnexpectedPacket(PacketType::ConnAck),
             0x82,
         ),
         (
             "PINGREQ to the client",
-            Violation::Packet(Packet::PingReq),
+            Violation::Packet(Box::new(Packet::PingReq)),
             ProtocolError::UnexpectedPacket(PacketType::PingReq),
             0x82,
         ),
         (
             "SUBSCRIBE to the client",
-            Violation::Packet(Packet::Subscribe(Subscribe {
+            Violation::Packet(Box::new(Packet::Subscribe(Subscribe {
                 packet_id: 3,
                 subscriptions: vec![Subscription {
                     filter: "x".into(),
                     options: SubscriptionOptions::default(),
                 }],
                 properties: Properties::default(),
-            })),
+            }))),
             ProtocolError::UnexpectedPacket(PacketType::Subscribe),
             0x82,
         ),
         (
             "CONNECT to the client",
-            Violation::Packet(Packet::Connect(Box::new(Connect {
+            Violation::Packet(Box::new(Packet::Connect(Box::new(Connect {
                 protocol: v,
                 clean_start: true,
                 keep_alive: 0,
@@ -53,7 +53,7 @@ fn violations(v: ProtocolVersion) -> Vec<(&'static str, Violation, ProtocolError
                 username: None,
                 password: None,
                 properties: Properties::default(),
-            }))),
+            })))),
             ProtocolError::UnexpectedPacket(PacketType::Connect),
             0x82,
         ),
@@ -90,7 +90,7 @@ fn violations(v: ProtocolVersion) -> Vec<(&'static str, Violation, ProtocolError
         p.properties.topic_alias = Some(9);
         list.push((
             "topic alias above our maximum",
-            Violation::Packet(Packet::Publish(p)),
+            Violation::Packet(Box::new(Packet::Publish(p))),
             ProtocolError::TopicAliasInvalid(9),
             0x94,
         ));
@@ -128,7 +128,7 @@ fn violations_close_with_a_clear_error_and_the_session_resumes() {
 
             let mark = p.log.len();
             match violation {
-                Violation::Packet(pk) => p.broker.send(pk),
+                Violation::Packet(pk) => p.broker.send(*pk),
                 Violation::Raw(b) => p.broker.send_raw(&b),
             }
             // Deliver the violation but hold the broker's answers.

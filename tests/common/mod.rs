@@ -150,11 +150,11 @@ pub enum DropWhen {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OutState {
     /// QoS 1 PUBLISH sent, PUBACK due.
-    AwaitAck,
+    Ack,
     /// QoS 2 PUBLISH sent, PUBREC due.
-    AwaitRec,
+    Rec,
     /// PUBREL sent, PUBCOMP due.
-    AwaitComp,
+    Comp,
 }
 
 /// The broker's state for one client id.
@@ -611,7 +611,7 @@ impl Broker {
                     if let Some(i) = s
                         .outflight
                         .iter()
-                        .position(|(id, _, st)| *id == a.packet_id && *st == OutState::AwaitAck)
+                        .position(|(id, _, st)| *id == a.packet_id && *st == OutState::Ack)
                     {
                         s.outflight.remove(i);
                     }
@@ -624,10 +624,10 @@ impl Broker {
                     match s
                         .outflight
                         .iter_mut()
-                        .find(|(id, _, st)| *id == a.packet_id && *st != OutState::AwaitAck)
+                        .find(|(id, _, st)| *id == a.packet_id && *st != OutState::Ack)
                     {
                         Some(entry) => {
-                            entry.2 = OutState::AwaitComp;
+                            entry.2 = OutState::Comp;
                             true
                         }
                         None => false,
@@ -649,7 +649,7 @@ impl Broker {
                     if let Some(i) = s
                         .outflight
                         .iter()
-                        .position(|(id, _, st)| *id == a.packet_id && *st == OutState::AwaitComp)
+                        .position(|(id, _, st)| *id == a.packet_id && *st == OutState::Comp)
                     {
                         s.outflight.remove(i);
                     }
@@ -807,11 +807,11 @@ impl Broker {
                 .unwrap_or_default();
             for (id, mut p, st) in outflight {
                 match st {
-                    OutState::AwaitAck | OutState::AwaitRec => {
+                    OutState::Ack | OutState::Rec => {
                         p.dup = true;
                         self.send_publish(p);
                     }
-                    OutState::AwaitComp => self.send(Packet::PubRel(PubResp {
+                    OutState::Comp => self.send(Packet::PubRel(PubResp {
                         packet_id: id,
                         reason_code: 0,
                         properties: Properties::default(),
@@ -1007,9 +1007,9 @@ impl Broker {
             };
             p.packet_id = s.allocate();
             let st = if p.qos == QoS::AtLeastOnce {
-                OutState::AwaitAck
+                OutState::Ack
             } else {
-                OutState::AwaitRec
+                OutState::Rec
             };
             s.outflight.push((p.packet_id, p.clone(), st));
             let extra = self.dup_publish;
