@@ -11,27 +11,37 @@ use wasmqtt::session::{Event, Message, Output, Session, SessionConfig};
 
 const TOPIC: &str = "sensors/building-7/floor-3/room-12/temperature";
 
-/// Runs `f` in growing batches until `target` has passed; returns the number
-/// of calls and the time they took.
+/// Runs `f` for about `target` in five rounds of growing batches and
+/// returns the calls and time of the fastest round: on a shared machine the
+/// best round is the least disturbed one.
 fn measure(target: Duration, mut f: impl FnMut()) -> (u64, Duration) {
     // Warm up caches and the allocator.
     for _ in 0..1_000 {
         f();
     }
-    let start = Instant::now();
-    let mut iters = 0u64;
-    let mut batch = 64u64;
-    loop {
-        for _ in 0..batch {
-            f();
+    let round = target / 5;
+    let mut best: Option<(u64, Duration)> = None;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut iters = 0u64;
+        let mut batch = 64u64;
+        let elapsed = loop {
+            for _ in 0..batch {
+                f();
+            }
+            iters += batch;
+            let elapsed = start.elapsed();
+            if elapsed >= round {
+                break elapsed;
+            }
+            batch = (batch * 2).min(1 << 16);
+        };
+        let rate = iters as f64 / elapsed.as_secs_f64();
+        if best.map_or(true, |(i, e)| rate > i as f64 / e.as_secs_f64()) {
+            best = Some((iters, elapsed));
         }
-        iters += batch;
-        let elapsed = start.elapsed();
-        if elapsed >= target {
-            return (iters, elapsed);
-        }
-        batch = (batch * 2).min(1 << 18);
     }
+    best.expect("five rounds")
 }
 
 struct Row {
@@ -246,7 +256,7 @@ fn main() {
         rows.push(round_trip_bench(version, target));
     }
     println!(
-        "\nwasmqtt throughput ({} per figure; topic of {} bytes)\n",
+        "\nwasmqtt throughput ({} per figure, best of 5 rounds; topic of {} bytes)\n",
         if quick { "~0.1 s" } else { "~1 s" },
         TOPIC.len()
     );
