@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use crate::codec::{
-    encode, reason, validate_topic_filter, validate_topic_name, ConnAck, Connect, Decoder,
-    Disconnect, Packet, Properties, ProtocolVersion, PubResp, Publish, QoS, SubAck, Subscribe,
-    Subscription, UnsubAck, Unsubscribe, MAX_VARINT,
+    encode, properties, reason, validate_topic_filter, validate_topic_name, ConnAck, Connect,
+    DecodeError, Decoder, Disconnect, Packet, Properties, ProtocolVersion, PubResp, Publish, QoS,
+    SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe, MAX_VARINT,
 };
 
 use super::aliases::{AliasUse, IncomingAliases, OutgoingAliases};
@@ -272,7 +272,15 @@ impl Session {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    self.close(CloseReason::Protocol(ProtocolError::Decode(e)));
+                    let error = match e {
+                        // The codec refuses Topic Alias 0 as a property value;
+                        // MQTT 5 names it Topic Alias invalid (DISCONNECT 0x94).
+                        DecodeError::InvalidPropertyValue(properties::id::TOPIC_ALIAS) => {
+                            ProtocolError::TopicAliasInvalid(0)
+                        }
+                        e => ProtocolError::Decode(e),
+                    };
+                    self.close(CloseReason::Protocol(error));
                     return;
                 }
             }
