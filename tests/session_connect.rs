@@ -292,9 +292,7 @@ fn refused_connack_closes_with_its_code() {
 }
 
 #[test]
-fn v5_success_codes_below_0x80_are_not_refusals() {
-    // Anything but 0 refuses under 3.1.1; CONNACK never carries 0x01-0x7F
-    // in MQTT 5, so only the 3.1.1 side is worth a refusal check here.
+fn v311_any_nonzero_return_code_is_a_refusal() {
     let mut p = Pair::new(config(ProtocolVersion::V311, "r1"));
     p.broker.refuse = Some(2);
     p.connect();
