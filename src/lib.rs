@@ -13,6 +13,7 @@
 pub mod client;
 pub mod codec;
 pub mod session;
+pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 mod js;

@@ -11,7 +11,9 @@ use std::rc::{Rc, Weak};
 use gloo_timers::callback::Timeout;
 
 use crate::codec::{ConnAck, Properties, Publish, Subscription};
-use crate::session::{CloseReason, Event, Message, Output, Session};
+use crate::session::{CloseReason, Event, Message, Output, PersistOp, Session, StoredMessage};
+use crate::store::indexeddb::{IndexedDbStore, WriteOutcome};
+use crate::store::Store;
 use crate::transport::{TransportEvent, WebSocketTransport};
 
 use super::error::{ClientError, ErrorCode};
@@ -57,6 +59,16 @@ pub(crate) enum Notification {
     ConnectFailed(ClientError),
     /// Publishes waiting for the socket to drain may go on.
     Drained,
+    /// The store could not make publish `id` durable (it is still being
+    /// delivered by this client, but would not survive a reload).
+    StoreFailed(u64, ClientError),
+}
+
+/// Bytes that wait for a store write to commit before they may be sent.
+struct Gate {
+    bytes: Vec<u8>,
+    /// Publishes whose first durable copy this write carries.
+    seqs: Vec<u64>,
 }
 
 /// The running client. Always used through `Rc<Driver>`.
@@ -86,6 +98,14 @@ struct State {
     attempt_timer: Option<Timeout>,
     reconnect_timer: Option<Timeout>,
     drain_timer: Option<Timeout>,
+    /// The durable store, if persistence is "indexeddb".
+    store: Option<IndexedDbStore>,
+    /// Operations of this turn, written in one transaction at the flush.
+    ops: Vec<PersistOp>,
+    /// Bytes of this turn produced after its first operation.
+    held: Vec<u8>,
+    /// Written batches awaiting their commit, oldest first.
+    gates: VecDeque<Gate>,
 }
 
 fn now_ms() -> u64 {
@@ -98,6 +118,7 @@ impl Driver {
     pub(crate) fn new(
         session: Session,
         options: ClientOptions,
+        store: Option<IndexedDbStore>,
         sink: Box<dyn Fn(Notification)>,
     ) -> Rc<Driver> {
         Rc::new_cyclic(|me| Driver {
@@ -118,6 +139,10 @@ impl Driver {
                 attempt_timer: None,
                 reconnect_timer: None,
                 drain_timer: None,
+                store,
+                ops: Vec::new(),
+                held: Vec::new(),
+                gates: VecDeque::new(),
             }),
             notes: RefCell::new(VecDeque::new()),
             delivering: Cell::new(false),
@@ -138,6 +163,16 @@ impl Driver {
     /// The latest CONNACK.
     pub(crate) fn connack(&self) -> Option<ConnAck> {
         self.state.borrow().session.connack().cloned()
+    }
+
+    /// Outgoing messages not yet complete, in order, with their state.
+    pub(crate) fn outbox(&self) -> Vec<StoredMessage> {
+        self.state.borrow().session.outbox()
+    }
+
+    /// A store write ended (reported in write order).
+    pub(crate) fn on_store_outcome(&self, outcome: WriteOutcome) {
+        self.step(|s, notes| s.on_store_outcome(outcome, notes));
     }
 
     /// True after `end()`.
@@ -280,7 +315,7 @@ impl Driver {
     }
 
     fn flush(&self) {
-        self.step(|s, _| s.flush());
+        self.step(|s, notes| s.flush(notes));
     }
 
     fn on_drain_check(&self) {
@@ -345,15 +380,26 @@ impl State {
         while let Some(output) = self.session.poll_output() {
             match output {
                 Output::Transmit(bytes) => {
-                    if self.frame.is_empty() {
-                        self.frame = bytes;
+                    // Write-ahead: bytes behind an operation wait for its commit.
+                    let target = if self.ops.is_empty() && self.gates.is_empty() {
+                        &mut self.frame
                     } else {
-                        self.frame.extend_from_slice(&bytes);
+                        &mut self.held
+                    };
+                    if target.is_empty() {
+                        *target = bytes;
+                    } else {
+                        target.extend_from_slice(&bytes);
                     }
                     self.schedule_flush();
                 }
-                // Memory persistence: the session's own state is the store.
-                Output::Persist(_) => {}
+                // With memory persistence the session's own state is the store.
+                Output::Persist(op) => {
+                    if self.store.is_some() {
+                        self.ops.push(op);
+                        self.schedule_flush();
+                    }
+                }
                 Output::Event(event) => notes.push_back(self.on_event(event)),
                 Output::Close(reason) => self.on_session_close(reason, notes),
             }
@@ -385,9 +431,17 @@ impl State {
 
     fn on_session_close(&mut self, reason: CloseReason, notes: &mut VecDeque<Notification>) {
         // Bytes the session queued before closing (DISCONNECT) go out first.
-        self.flush();
+        self.flush(notes);
         if reason == CloseReason::Requested {
+            // Ending: what waits for a commit goes now (the writes are
+            // committed already and complete without us).
+            for gate in std::mem::take(&mut self.gates) {
+                self.send(&gate.bytes);
+            }
             self.transport = None;
+            if let Some(store) = &self.store {
+                store.close();
+            }
             return;
         }
         let err = ClientError::from_close(&reason);
@@ -402,6 +456,11 @@ impl State {
         self.attempt_timer = None;
         self.timer = None;
         self.frame.clear();
+        self.held.clear();
+        // Bytes for the dead connection; the writes themselves stay pending.
+        for gate in self.gates.iter_mut() {
+            gate.bytes.clear();
+        }
         let now = now_ms();
         self.session.handle_closed(now);
         if was_up && now.saturating_sub(self.connected_at) >= STABLE_CONNECTION_MS {
@@ -481,15 +540,69 @@ impl State {
         });
     }
 
-    fn flush(&mut self) {
+    /// Sends this turn's free bytes, writes its operations in one
+    /// transaction, and gates the bytes that follow them on its commit.
+    fn flush(&mut self, notes: &mut VecDeque<Notification>) {
         self.flush_scheduled = false;
-        if self.frame.is_empty() {
+        if !self.frame.is_empty() {
+            let frame = std::mem::take(&mut self.frame);
+            self.send(&frame);
+            self.frame = frame;
+            self.frame.clear();
+        }
+        let held = std::mem::take(&mut self.held);
+        if !self.ops.is_empty() {
+            let ops = std::mem::take(&mut self.ops);
+            let seqs = ops
+                .iter()
+                .filter_map(|op| match op {
+                    PersistOp::PutMessage(m) => Some(m.seq),
+                    _ => None,
+                })
+                .collect();
+            let written = match self.store.as_mut() {
+                Some(store) => store.write(&ops),
+                None => Ok(()),
+            };
+            match written {
+                Ok(()) => self.gates.push_back(Gate { bytes: held, seqs }),
+                Err(e) => {
+                    self.send(&held);
+                    self.store_failed(&seqs, &ClientError::from_store(&e), notes);
+                }
+            }
+        } else if !held.is_empty() {
+            match self.gates.back_mut() {
+                Some(last) => last.bytes.extend_from_slice(&held),
+                None => self.send(&held),
+            }
+        }
+    }
+
+    fn send(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
             return;
         }
         if let Some(t) = &self.transport {
-            t.send(&self.frame);
+            t.send(bytes);
         }
-        self.frame.clear();
+    }
+
+    fn on_store_outcome(&mut self, outcome: WriteOutcome, notes: &mut VecDeque<Notification>) {
+        let Some(gate) = self.gates.pop_front() else {
+            return;
+        };
+        self.send(&gate.bytes);
+        if let WriteOutcome::Failed(e) = outcome {
+            self.store_failed(&gate.seqs, &ClientError::from_store(&e), notes);
+        }
+    }
+
+    fn store_failed(&self, seqs: &[u64], err: &ClientError, notes: &mut VecDeque<Notification>) {
+        for seq in seqs {
+            notes.push_back(Notification::StoreFailed(*seq, err.clone()));
+        }
+        notes.push_back(Notification::Error(err.clone()));
     }
 
     fn watch_drain(&mut self) {

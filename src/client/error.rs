@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::session::{CloseReason, PublishError, RequestError};
+use crate::store::StoreError;
 
 /// The `code` of an `MqttError`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,9 @@ pub enum ErrorCode {
     ProtocolError,
     /// The session store failed.
     StoreError,
+    /// Another tab or worker holds this (URL, client id) session and the
+    /// `lock` option is "fail".
+    SessionLocked,
 }
 
 impl ErrorCode {
@@ -53,6 +57,7 @@ impl ErrorCode {
             ErrorCode::PublishFailed => "PublishFailed",
             ErrorCode::ProtocolError => "ProtocolError",
             ErrorCode::StoreError => "StoreError",
+            ErrorCode::SessionLocked => "SessionLocked",
         }
     }
 }
@@ -106,6 +111,11 @@ impl ClientError {
             }
         };
         ClientError::new(code, e.to_string())
+    }
+
+    /// The error a store failure reports.
+    pub fn from_store(e: &StoreError) -> Self {
+        ClientError::new(ErrorCode::StoreError, e.to_string())
     }
 
     /// The error that ends a connection attempt or a connection.

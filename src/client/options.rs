@@ -42,6 +42,9 @@ pub enum Persistence {
     Memory,
     /// In IndexedDB, per (broker URL, client id).
     IndexedDb,
+    /// In IndexedDB if it can be opened, else in memory (asked for with
+    /// `persistence: "auto"`).
+    IndexedDbOrMemory,
 }
 
 /// Everything the driver needs beyond the session configuration.
@@ -57,6 +60,8 @@ pub struct ClientOptions {
     pub fail_first_connect: bool,
     /// Where session state lives.
     pub persistence: Persistence,
+    /// When another tab holds the session: wait for it (true) or fail.
+    pub lock_wait: bool,
 }
 
 #[cfg(test)]

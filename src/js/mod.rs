@@ -7,7 +7,7 @@ mod convert;
 mod error;
 mod options;
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
 
@@ -15,9 +15,11 @@ use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::client::driver::{Driver, Notification};
-use crate::client::ErrorCode;
-use crate::codec::{Publish, QoS, RetainHandling, Subscription, SubscriptionOptions};
-use crate::session::{Message, Session};
+use crate::client::{ClientError, ErrorCode, Persistence};
+use crate::codec::{Properties, Publish, QoS, RetainHandling, Subscription, SubscriptionOptions};
+use crate::session::{Message, Session, SessionState};
+use crate::store::indexeddb::{database_name, IndexedDbStore};
+use crate::store::record::state_name;
 
 use convert::{get, integer, properties_from_js, PropertyUse};
 use error::{error, rejected, to_js};
@@ -58,8 +60,27 @@ fn promise() -> (Promise, Settle) {
 }
 
 /// The JavaScript-facing state of one client.
+/// A call made before the driver exists (while the store loads).
+enum Deferred {
+    Publish(Message, Settle),
+    Subscribe(Vec<Subscription>, Properties, Settle),
+    Unsubscribe(Vec<String>, Properties, Settle),
+    End(bool),
+}
+
+#[wasm_bindgen(module = "/src/js/locks.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = acquireLock)]
+    fn acquire_lock(name: &str, wait: bool) -> Promise;
+}
+
 struct Shared {
-    driver: OnceCell<Rc<Driver>>,
+    /// `None` while the durable store is being opened and read.
+    driver: RefCell<Option<Rc<Driver>>>,
+    /// Calls made before the driver existed, replayed in order.
+    deferred: RefCell<Vec<Deferred>>,
+    /// Releases the Web Lock on the session, once the client ends.
+    release_lock: RefCell<Option<Function>>,
     me: Weak<Shared>,
     listeners: RefCell<HashMap<String, Vec<Function>>>,
     publishes: RefCell<HashMap<u64, Settle>>,
@@ -77,8 +98,37 @@ struct Shared {
 }
 
 impl Shared {
-    fn driver(&self) -> Option<&Rc<Driver>> {
-        self.driver.get()
+    fn driver(&self) -> Option<Rc<Driver>> {
+        self.driver.borrow().clone()
+    }
+
+    fn end_cleanup(&self) {
+        self.running.borrow_mut().take();
+        if let Some(release) = self.release_lock.borrow_mut().take() {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    /// The client cannot start (store or lock failure): settle everything.
+    fn fail_start(&self, e: &ClientError) {
+        let err = to_js(e);
+        for d in self.deferred.borrow_mut().drain(..) {
+            match d {
+                Deferred::Publish(_, s)
+                | Deferred::Subscribe(_, _, s)
+                | Deferred::Unsubscribe(_, _, s) => s.reject(&err),
+                Deferred::End(_) => {}
+            }
+        }
+        let connecting = self.connecting.borrow_mut().take();
+        match connecting {
+            Some(s) => s.reject(&err),
+            None => {
+                self.emit("error", &[err]);
+                self.emit("end", &[]);
+            }
+        }
+        self.end_cleanup();
     }
 
     fn emit(&self, event: &str, args: &[JsValue]) {
@@ -145,7 +195,7 @@ impl Shared {
                     s.resolve(&JsValue::UNDEFINED);
                 }
                 self.emit("end", &[]);
-                self.running.borrow_mut().take();
+                self.end_cleanup();
             }
             Notification::Message(p) => {
                 if self.has_listener("message") {
@@ -158,6 +208,7 @@ impl Shared {
                 }
             }
             Notification::PublishDone(id) => {
+                self.emit("delivered", &[JsValue::from(id as f64)]);
                 let settle = self.publishes.borrow_mut().remove(&id);
                 if let Some(s) = settle {
                     let congested = self.driver().is_some_and(|d| d.congested());
@@ -200,7 +251,13 @@ impl Shared {
                 if let Some(s) = self.connecting.borrow_mut().take() {
                     s.reject(&to_js(&e));
                 }
-                self.running.borrow_mut().take();
+                self.end_cleanup();
+            }
+            Notification::StoreFailed(id, e) => {
+                let settle = self.publishes.borrow_mut().remove(&id);
+                if let Some(s) = settle {
+                    s.reject(&to_js(&e));
+                }
             }
             Notification::Drained => {
                 let waiters: Vec<Settle> = self.drain_waiters.borrow_mut().drain(..).collect();
@@ -212,13 +269,22 @@ impl Shared {
     }
 }
 
-/// Builds a client (not yet connecting). Errors are `MqttError`s.
-fn build(url: &str, options: &JsValue, fail_first_connect: bool) -> Result<Rc<Shared>, JsValue> {
+/// Builds a client and starts it: at once with memory persistence, after
+/// taking the session lock and reading the store with IndexedDB. Errors
+/// (invalid URL or options) are `MqttError`s.
+fn build(
+    url: &str,
+    options: &JsValue,
+    fail_first_connect: bool,
+    connecting: Option<Settle>,
+) -> Result<Rc<Shared>, JsValue> {
     options::check_url(url).map_err(|m| error(ErrorCode::InvalidUrl, m))?;
     let parsed = options::parse(url, options, fail_first_connect)
         .map_err(|m| error(ErrorCode::InvalidOptions, m))?;
     let shared = Rc::new_cyclic(|me| Shared {
-        driver: OnceCell::new(),
+        driver: RefCell::new(None),
+        deferred: RefCell::new(Vec::new()),
+        release_lock: RefCell::new(None),
         me: me.clone(),
         listeners: RefCell::new(HashMap::new()),
         publishes: RefCell::new(HashMap::new()),
@@ -226,49 +292,170 @@ fn build(url: &str, options: &JsValue, fail_first_connect: bool) -> Result<Rc<Sh
         drain_waiters: RefCell::new(Vec::new()),
         held: RefCell::new(VecDeque::new()),
         max_held: parsed.max_held,
-        connecting: RefCell::new(None),
+        connecting: RefCell::new(connecting),
         running: RefCell::new(None),
     });
     *shared.running.borrow_mut() = Some(shared.clone());
-    let weak = Rc::downgrade(&shared);
+    match parsed.client.persistence {
+        Persistence::Memory => {
+            install_driver(&shared, parsed, SessionState::default(), None);
+            let driver = shared.driver();
+            let start = move || {
+                if let Some(d) = driver {
+                    d.start();
+                }
+            };
+            if fail_first_connect {
+                start();
+            } else {
+                // After this task, so listeners attached now see every event.
+                wasm_bindgen_futures::spawn_local(async move { start() });
+            }
+        }
+        Persistence::IndexedDb | Persistence::IndexedDbOrMemory => {
+            let shared = shared.clone();
+            wasm_bindgen_futures::spawn_local(async move { start_durable(shared, parsed).await });
+        }
+    }
+    Ok(shared)
+}
+
+/// Creates the driver (with `state` and `store`) and replays deferred calls.
+fn install_driver(
+    shared: &Rc<Shared>,
+    mut parsed: options::Parsed,
+    state: SessionState,
+    store: Option<(IndexedDbStore, Rc<RefCell<Weak<Driver>>>)>,
+) {
+    let weak = Rc::downgrade(shared);
     let sink = Box::new(move |n: Notification| {
         if let Some(s) = weak.upgrade() {
             s.on_notification(n);
         }
     });
-    let driver = Driver::new(Session::new(parsed.session), parsed.client, sink);
-    let _ = shared.driver.set(driver);
-    Ok(shared)
+    parsed.session.durable = store.is_some();
+    let session = Session::with_state(parsed.session, state);
+    let (store, cell) = match store {
+        Some((s, c)) => (Some(s), Some(c)),
+        None => (None, None),
+    };
+    let driver = Driver::new(session, parsed.client, store, sink);
+    if let Some(cell) = cell {
+        *cell.borrow_mut() = Rc::downgrade(&driver);
+    }
+    *shared.driver.borrow_mut() = Some(driver.clone());
+    let deferred: Vec<Deferred> = shared.deferred.borrow_mut().drain(..).collect();
+    for call in deferred {
+        match call {
+            Deferred::Publish(m, settle) => {
+                let _ = run_publish(shared, &driver, m, settle);
+            }
+            Deferred::Subscribe(subs, props, settle) => {
+                run_request(shared, driver.subscribe(subs, props), settle)
+            }
+            Deferred::Unsubscribe(filters, props, settle) => {
+                run_request(shared, driver.unsubscribe(filters, props), settle)
+            }
+            Deferred::End(force) => driver.end(force),
+        }
+    }
+    driver.deliver();
+}
+
+/// Takes the session lock, opens and reads the store, then starts.
+async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
+    let name = database_name(&parsed.client.url, &parsed.session.client_id);
+    let lock =
+        wasm_bindgen_futures::JsFuture::from(acquire_lock(&name, parsed.client.lock_wait)).await;
+    match lock {
+        Ok(release) if release.is_function() => {
+            *shared.release_lock.borrow_mut() = Some(release.unchecked_into());
+        }
+        Ok(_) => {
+            let e = ClientError::new(
+                ErrorCode::SessionLocked,
+                format!("another tab or worker holds the session {name:?}"),
+            );
+            shared.fail_start(&e);
+            return;
+        }
+        // No usable Web Locks: go on without (single-tab guarantee lost).
+        Err(_) => {}
+    }
+    let cell: Rc<RefCell<Weak<Driver>>> = Rc::default();
+    let target = cell.clone();
+    let on_outcome = move |outcome| {
+        let driver = target.borrow().upgrade();
+        if let Some(d) = driver {
+            d.on_store_outcome(outcome);
+        }
+    };
+    let fallback = parsed.client.persistence == Persistence::IndexedDbOrMemory;
+    match IndexedDbStore::open(&name, on_outcome).await {
+        Ok((store, state)) => install_driver(&shared, parsed, state, Some((store, cell))),
+        Err(_) if fallback => install_driver(&shared, parsed, SessionState::default(), None),
+        Err(e) => {
+            shared.fail_start(&ClientError::from_store(&e));
+            return;
+        }
+    }
+    if let Some(d) = shared.driver() {
+        d.start();
+    }
+}
+
+fn run_publish(
+    shared: &Shared,
+    driver: &Rc<Driver>,
+    message: Message,
+    settle: Settle,
+) -> Result<(), ()> {
+    match driver.publish(message) {
+        Ok(id) => {
+            shared.publishes.borrow_mut().insert(id, settle);
+            driver.deliver();
+            Ok(())
+        }
+        Err(e) => {
+            settle.reject(&to_js(&e));
+            Err(())
+        }
+    }
+}
+
+fn run_request(shared: &Shared, result: Result<u64, ClientError>, settle: Settle) {
+    match result {
+        Ok(id) => {
+            shared.requests.borrow_mut().insert(id, settle);
+        }
+        Err(e) => settle.reject(&to_js(&e)),
+    }
+    if let Some(d) = shared.driver() {
+        d.deliver();
+    }
 }
 
 /// Connects to `url` and resolves with a `Client` after the first
 /// successful CONNACK; rejects with an `MqttError` (and leaves nothing
-/// running) on an invalid URL or option, a refusal, a failed connection or
-/// a timeout.
+/// running) on an invalid URL or option, a refusal, a failed connection, a
+/// timeout, a store failure or (with `lock: "fail"`) a session held
+/// elsewhere.
 #[wasm_bindgen]
 pub fn connect(url: &str, options: JsValue) -> Promise {
-    let shared = match build(url, &options, true) {
-        Ok(s) => s,
-        Err(e) => return rejected(e),
-    };
     let (p, settle) = promise();
-    *shared.connecting.borrow_mut() = Some(settle);
-    if let Some(d) = shared.driver() {
-        d.start();
+    if let Err(e) = build(url, &options, true, Some(settle)) {
+        return rejected(e);
     }
     p
 }
 
 /// Returns a client at once and connects in the background, retrying per
-/// `reconnect`; throws an `MqttError` for an invalid URL or option.
+/// `reconnect`; throws an `MqttError` for an invalid URL or option. Calls
+/// made before the session store is read are carried out, in order, once
+/// it is.
 #[wasm_bindgen(js_name = createClient)]
 pub fn create_client(url: &str, options: JsValue) -> Result<Client, JsValue> {
-    let shared = build(url, &options, false)?;
-    if let Some(d) = shared.driver() {
-        // Start after this task, so listeners attached now see every event.
-        let d = d.clone();
-        wasm_bindgen_futures::spawn_local(async move { d.start() });
-    }
+    let shared = build(url, &options, false, None)?;
     Ok(Client { shared })
 }
 
@@ -306,24 +493,22 @@ fn filters_of(value: &JsValue) -> Result<Vec<String>, JsValue> {
     Err(bad())
 }
 
+fn check_filter(filter: &str) -> Result<(), JsValue> {
+    crate::codec::validate_topic_filter(filter)
+        .map_err(|e| error(ErrorCode::InvalidTopic, e.to_string()))
+}
+
 fn options_error(message: String) -> JsValue {
     error(ErrorCode::InvalidOptions, message)
 }
 
 impl Client {
-    fn driver(&self) -> Result<&Rc<Driver>, JsValue> {
-        self.shared
-            .driver()
-            .ok_or_else(|| error(ErrorCode::Closed, "client is ended"))
-    }
-
     fn publish_inner(
         &self,
         topic: JsValue,
         payload: JsValue,
         opts: JsValue,
     ) -> Result<Promise, JsValue> {
-        let driver = self.driver()?;
         let topic = topic
             .as_string()
             .ok_or_else(|| error(ErrorCode::InvalidTopic, "topic must be a string"))?;
@@ -340,15 +525,25 @@ impl Client {
             retain,
             properties,
         };
-        let id = driver.publish(message).map_err(|e| to_js(&e))?;
         let (p, settle) = promise();
-        self.shared.publishes.borrow_mut().insert(id, settle);
-        driver.deliver();
+        match self.shared.driver() {
+            Some(driver) => {
+                // Refusals come back as the promise's rejection.
+                let _ = run_publish(&self.shared, &driver, message, settle);
+            }
+            None => {
+                crate::codec::validate_topic_name(&message.topic)
+                    .map_err(|e| error(ErrorCode::InvalidTopic, e.to_string()))?;
+                self.shared
+                    .deferred
+                    .borrow_mut()
+                    .push(Deferred::Publish(message, settle));
+            }
+        }
         Ok(p)
     }
 
     fn subscribe_inner(&self, filters: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
-        let driver = self.driver()?;
         let filters = filters_of(&filters)?;
         let qos = parse_qos(&get(&opts, "qos"))?;
         let flag = |name: &str| get(&opts, name).as_bool().unwrap_or(false);
@@ -372,26 +567,48 @@ impl Client {
             .collect();
         let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Subscribe)
             .map_err(options_error)?;
-        let id = driver
-            .subscribe(subscriptions, properties)
-            .map_err(|e| to_js(&e))?;
         let (p, settle) = promise();
-        self.shared.requests.borrow_mut().insert(id, settle);
-        driver.deliver();
+        match self.shared.driver() {
+            Some(driver) => run_request(
+                &self.shared,
+                driver.subscribe(subscriptions, properties),
+                settle,
+            ),
+            None => {
+                for s in &subscriptions {
+                    check_filter(&s.filter)?;
+                }
+                self.shared.deferred.borrow_mut().push(Deferred::Subscribe(
+                    subscriptions,
+                    properties,
+                    settle,
+                ));
+            }
+        }
         Ok(p)
     }
 
     fn unsubscribe_inner(&self, filters: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
-        let driver = self.driver()?;
         let filters = filters_of(&filters)?;
         let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Unsubscribe)
             .map_err(options_error)?;
-        let id = driver
-            .unsubscribe(filters, properties)
-            .map_err(|e| to_js(&e))?;
         let (p, settle) = promise();
-        self.shared.requests.borrow_mut().insert(id, settle);
-        driver.deliver();
+        match self.shared.driver() {
+            Some(driver) => run_request(
+                &self.shared,
+                driver.unsubscribe(filters, properties),
+                settle,
+            ),
+            None => {
+                for f in &filters {
+                    check_filter(f)?;
+                }
+                self.shared
+                    .deferred
+                    .borrow_mut()
+                    .push(Deferred::Unsubscribe(filters, properties, settle));
+            }
+        }
         Ok(p)
     }
 }
@@ -421,10 +638,40 @@ impl Client {
     /// Ends the client (DISCONNECT, or just closing with `force`); stored
     /// session state is kept. Later calls reject with `Closed`.
     pub fn end(&self, force: Option<bool>) -> Promise {
-        if let Some(d) = self.shared.driver() {
-            d.end(force.unwrap_or(false));
+        let force = force.unwrap_or(false);
+        match self.shared.driver() {
+            Some(d) => d.end(force),
+            None => self.shared.deferred.borrow_mut().push(Deferred::End(force)),
         }
         Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// The outgoing messages not yet complete, oldest first: `{ id, topic,
+    /// qos, retain, packetId, state, attempts, createdAt }` with `state` one
+    /// of "queued", "sent", "received" (PUBREC in), "released" (PUBREL out).
+    pub fn outbox(&self) -> Array {
+        let Some(driver) = self.shared.driver() else {
+            return Array::new();
+        };
+        driver
+            .outbox()
+            .iter()
+            .map(|m| {
+                let o = js_sys::Object::new();
+                let set = |k: &str, v: JsValue| {
+                    let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+                };
+                set("id", JsValue::from(m.seq as f64));
+                set("topic", JsValue::from_str(&m.message.topic));
+                set("qos", JsValue::from(m.message.qos.as_u8()));
+                set("retain", JsValue::from_bool(m.message.retain));
+                set("packetId", JsValue::from(m.packet_id));
+                set("state", JsValue::from_str(state_name(m.state)));
+                set("attempts", JsValue::from(m.attempts));
+                set("createdAt", JsValue::from(m.created_ms as f64));
+                JsValue::from(o)
+            })
+            .collect()
     }
 
     /// Adds `listener` for `event`; returns the client for chaining.

@@ -34,6 +34,7 @@ const KNOWN: &[&str] = &[
     "maxQueued",
     "maxPacketSize",
     "properties",
+    "lock",
 ];
 
 /// Checks `url` is ws:// or wss:// with a host.
@@ -155,7 +156,16 @@ pub(crate) fn parse(
         Some(v) => match v.as_string().as_deref() {
             Some("memory") => Persistence::Memory,
             Some("indexeddb") => Persistence::IndexedDb,
-            _ => return Err(bad("persistence", "\"indexeddb\" or \"memory\"")),
+            Some("auto") => Persistence::IndexedDbOrMemory,
+            _ => return Err(bad("persistence", "\"indexeddb\", \"memory\" or \"auto\"")),
+        },
+    };
+    let lock_wait = match opt("lock") {
+        None => true,
+        Some(v) => match v.as_string().as_deref() {
+            Some("wait") => true,
+            Some("fail") => false,
+            _ => return Err(bad("lock", "\"wait\" or \"fail\"")),
         },
     };
     Ok(Parsed {
@@ -167,6 +177,7 @@ pub(crate) fn parse(
             reconnect,
             fail_first_connect,
             persistence,
+            lock_wait,
         },
     })
 }

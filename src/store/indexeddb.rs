@@ -1,0 +1,381 @@
+//! The session store in IndexedDB: one database per (broker URL, client
+//! id), written with one readwrite transaction per batch of operations
+//! (group commit), committed explicitly so a reload right after cannot lose
+//! it. Completions are reported in write order (IndexedDB runs readwrite
+//! transactions over the same stores in creation order).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    Event, IdbDatabase, IdbFactory, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransaction,
+    IdbTransactionMode, IdbVersionChangeEvent,
+};
+
+use crate::codec::{QoS, RetainHandling, Subscription, SubscriptionOptions};
+use crate::session::{PersistOp, SessionState, StoredMessage};
+
+use super::record::{decode_message, encode_message, state_code, state_from_code};
+use super::{Store, StoreError};
+
+/// Schema version; `upgrade` brings any older database up to it.
+const SCHEMA_VERSION: u32 = 1;
+
+const MESSAGES: &str = "messages";
+const STATES: &str = "states";
+const INCOMING: &str = "incoming";
+const SUBSCRIPTIONS: &str = "subscriptions";
+const ALL_STORES: [&str; 4] = [MESSAGES, STATES, INCOMING, SUBSCRIPTIONS];
+
+/// How a write ended.
+pub(crate) enum WriteOutcome {
+    /// Durable.
+    Committed,
+    /// Aborted (quota, I/O error): nothing of it is durable.
+    Failed(StoreError),
+}
+
+/// An open session database.
+pub(crate) struct IndexedDbStore {
+    db: IdbDatabase,
+    stores: Array,
+    _on_complete: Closure<dyn FnMut(Event)>,
+    _on_abort: Closure<dyn FnMut(Event)>,
+}
+
+/// The database name for a (URL, client id) pair.
+pub(crate) fn database_name(url: &str, client_id: &str) -> String {
+    format!("wasmqtt:{url}:{client_id}")
+}
+
+fn js_error(e: &JsValue) -> String {
+    Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// Resolves with the request's result or rejects with its error.
+fn request_done(request: &IdbRequest) -> JsFuture {
+    let request = request.clone();
+    let promise = Promise::new(&mut |resolve, reject| {
+        let r = request.clone();
+        let ok = Closure::once_into_js(move |_: Event| {
+            let value = r.result().unwrap_or(JsValue::UNDEFINED);
+            let _ = resolve.call1(&JsValue::UNDEFINED, &value);
+        });
+        let r = request.clone();
+        let fail = Closure::once_into_js(move |_: Event| {
+            let err = r
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::UNDEFINED);
+            let _ = reject.call1(&JsValue::UNDEFINED, &err);
+        });
+        request.set_onsuccess(Some(ok.unchecked_ref()));
+        request.set_onerror(Some(fail.unchecked_ref()));
+    });
+    JsFuture::from(promise)
+}
+
+fn factory() -> Result<IdbFactory, StoreError> {
+    let global = js_sys::global();
+    let value = Reflect::get(&global, &"indexedDB".into()).unwrap_or(JsValue::UNDEFINED);
+    if value.is_undefined() || value.is_null() {
+        return Err(StoreError::Unavailable(
+            "indexedDB is not available here".into(),
+        ));
+    }
+    value
+        .dyn_into::<IdbFactory>()
+        .map_err(|_| StoreError::Unavailable("indexedDB is not an IDBFactory".into()))
+}
+
+/// Creates or migrates the object stores.
+fn upgrade(db: &IdbDatabase, old_version: u32) -> Result<(), JsValue> {
+    if old_version < 1 {
+        for name in ALL_STORES {
+            db.create_object_store(name)?;
+        }
+    }
+    Ok(())
+}
+
+async fn open_database(name: &str) -> Result<IdbDatabase, StoreError> {
+    let request: IdbOpenDbRequest = factory()?
+        .open_with_u32(name, SCHEMA_VERSION)
+        .map_err(|e| StoreError::Open(js_error(&e)))?;
+    let upgrade_failed: Rc<RefCell<Option<String>>> = Rc::default();
+    let failed = upgrade_failed.clone();
+    let req = request.clone();
+    let on_upgrade =
+        Closure::<dyn FnMut(IdbVersionChangeEvent)>::new(move |e: IdbVersionChangeEvent| {
+            let old = e.old_version() as u32;
+            let result = req
+                .result()
+                .and_then(|db| db.dyn_into::<IdbDatabase>())
+                .and_then(|db| upgrade(&db, old));
+            if let Err(err) = result {
+                *failed.borrow_mut() = Some(js_error(&err));
+            }
+        });
+    request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
+    let blocked: Rc<RefCell<bool>> = Rc::default();
+    let b = blocked.clone();
+    let on_blocked = Closure::<dyn FnMut(Event)>::new(move |_: Event| *b.borrow_mut() = true);
+    request.set_onblocked(Some(on_blocked.as_ref().unchecked_ref()));
+    let result = request_done(&request).await;
+    request.set_onupgradeneeded(None);
+    request.set_onblocked(None);
+    if let Some(msg) = upgrade_failed.borrow_mut().take() {
+        return Err(StoreError::Open(format!("upgrade failed: {msg}")));
+    }
+    let db = result.map_err(|e| {
+        if *blocked.borrow() {
+            StoreError::Open("upgrade blocked by another tab holding the database".into())
+        } else {
+            StoreError::Open(js_error(&e))
+        }
+    })?;
+    db.dyn_into::<IdbDatabase>()
+        .map_err(|_| StoreError::Open("open did not return a database".into()))
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn num(obj: &JsValue, key: &str) -> f64 {
+    get(obj, key).as_f64().unwrap_or(0.0)
+}
+
+async fn read_all(store: &IdbObjectStore) -> Result<(Array, Array), StoreError> {
+    let read = |r: Result<IdbRequest, JsValue>| r.map_err(|e| StoreError::Read(js_error(&e)));
+    let keys = request_done(&read(store.get_all_keys())?)
+        .await
+        .map_err(|e| StoreError::Read(js_error(&e)))?;
+    let values = request_done(&read(store.get_all())?)
+        .await
+        .map_err(|e| StoreError::Read(js_error(&e)))?;
+    Ok((Array::from(&keys), Array::from(&values)))
+}
+
+async fn load(db: &IdbDatabase) -> Result<SessionState, StoreError> {
+    let stores: Array = ALL_STORES.iter().map(|s| JsValue::from_str(s)).collect();
+    let tx = db
+        .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
+        .map_err(|e| StoreError::Read(js_error(&e)))?;
+    let store = |name: &str| {
+        tx.object_store(name)
+            .map_err(|e| StoreError::Read(js_error(&e)))
+    };
+    let (msg_keys, msg_values) = read_all(&store(MESSAGES)?).await?;
+    let (state_keys, state_values) = read_all(&store(STATES)?).await?;
+    let (incoming_keys, _) = read_all(&store(INCOMING)?).await?;
+    let (_, sub_values) = read_all(&store(SUBSCRIPTIONS)?).await?;
+
+    let mut states = BTreeMap::new();
+    for (k, v) in state_keys.iter().zip(state_values.iter()) {
+        if let Some(seq) = k.as_f64() {
+            states.insert(seq as u64, v);
+        }
+    }
+    let mut state = SessionState::default();
+    for (k, v) in msg_keys.iter().zip(msg_values.iter()) {
+        let Some(seq) = k.as_f64().map(|s| s as u64) else {
+            continue;
+        };
+        let bytes = get(&v, "packet")
+            .dyn_into::<Uint8Array>()
+            .map(|a| a.to_vec())
+            .map_err(|_| StoreError::Read(format!("message {seq} has no packet")))?;
+        let message = decode_message(&bytes)?;
+        let st = states.get(&seq).cloned().unwrap_or(JsValue::UNDEFINED);
+        state.messages.push(StoredMessage {
+            seq,
+            message,
+            packet_id: num(&st, "packetId") as u16,
+            state: state_from_code(num(&st, "state") as u8),
+            attempts: num(&st, "attempts") as u32,
+            created_ms: num(&v, "created") as u64,
+        });
+    }
+    state.incoming_qos2 = incoming_keys
+        .iter()
+        .filter_map(|k| k.as_f64())
+        .map(|k| k as u16)
+        .collect();
+    for v in sub_values.iter() {
+        let Some(filter) = get(&v, "filter").as_string() else {
+            continue;
+        };
+        let retain_handling = match num(&v, "rh") as u8 {
+            1 => RetainHandling::SendIfNew,
+            2 => RetainHandling::DoNotSend,
+            _ => RetainHandling::SendAtSubscribe,
+        };
+        state.subscriptions.push(Subscription {
+            filter,
+            options: SubscriptionOptions {
+                qos: QoS::from_u8(num(&v, "qos") as u8).unwrap_or(QoS::AtMostOnce),
+                no_local: get(&v, "nl").as_bool().unwrap_or(false),
+                retain_as_published: get(&v, "rap").as_bool().unwrap_or(false),
+                retain_handling,
+            },
+        });
+    }
+    Ok(state)
+}
+
+fn set(obj: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+fn state_value(packet_id: u16, state: u8, attempts: u32) -> JsValue {
+    let o = Object::new();
+    set(&o, "packetId", &JsValue::from(packet_id));
+    set(&o, "state", &JsValue::from(state));
+    set(&o, "attempts", &JsValue::from(attempts));
+    o.into()
+}
+
+impl IndexedDbStore {
+    /// Opens (creating or upgrading) the database `name` and reads the
+    /// session state in it. `on_outcome` hears how each later write ended,
+    /// in write order.
+    pub(crate) async fn open(
+        name: &str,
+        on_outcome: impl Fn(WriteOutcome) + Clone + 'static,
+    ) -> Result<(IndexedDbStore, SessionState), StoreError> {
+        let db = open_database(name).await?;
+        let state = load(&db).await?;
+        // Another tab upgrading the schema: step aside rather than block it.
+        let closer = db.clone();
+        let on_version = Closure::<dyn FnMut(Event)>::new(move |_: Event| closer.close());
+        db.set_onversionchange(Some(on_version.as_ref().unchecked_ref()));
+        on_version.forget();
+        let ok = on_outcome.clone();
+        let on_complete =
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| ok(WriteOutcome::Committed));
+        let on_abort = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+            let why = e
+                .target()
+                .and_then(|t| t.dyn_into::<IdbTransaction>().ok())
+                .and_then(|tx| tx.error())
+                .map(|err| err.message())
+                .unwrap_or_else(|| "transaction aborted".into());
+            on_outcome(WriteOutcome::Failed(StoreError::Write(why)));
+        });
+        let stores = ALL_STORES.iter().map(|s| JsValue::from_str(s)).collect();
+        Ok((
+            IndexedDbStore {
+                db,
+                stores,
+                _on_complete: on_complete,
+                _on_abort: on_abort,
+            },
+            state,
+        ))
+    }
+
+    fn put_ops(tx: &IdbTransaction, ops: &[PersistOp]) -> Result<(), JsValue> {
+        let store = |name: &str| tx.object_store(name);
+        let (messages, states, incoming, subs) = (
+            store(MESSAGES)?,
+            store(STATES)?,
+            store(INCOMING)?,
+            store(SUBSCRIPTIONS)?,
+        );
+        for op in ops {
+            match op {
+                PersistOp::PutMessage(m) => {
+                    let key = JsValue::from(m.seq as f64);
+                    let bytes = encode_message(&m.message)
+                        .map_err(|e| JsValue::from_str(&e.to_string()))?;
+                    let v = Object::new();
+                    set(&v, "packet", &Uint8Array::from(bytes.as_slice()).into());
+                    set(&v, "created", &JsValue::from(m.created_ms as f64));
+                    messages.put_with_key(&v, &key)?;
+                    let st = state_value(m.packet_id, state_code(m.state), m.attempts);
+                    states.put_with_key(&st, &key)?;
+                }
+                PersistOp::SetMessageState {
+                    seq,
+                    packet_id,
+                    state,
+                    attempts,
+                } => {
+                    let st = state_value(*packet_id, state_code(*state), *attempts);
+                    states.put_with_key(&st, &JsValue::from(*seq as f64))?;
+                }
+                PersistOp::DeleteMessage { seq } => {
+                    let key = JsValue::from(*seq as f64);
+                    messages.delete(&key)?;
+                    states.delete(&key)?;
+                }
+                PersistOp::PutIncoming { packet_id } => {
+                    incoming.put_with_key(&JsValue::from(1), &JsValue::from(*packet_id))?;
+                }
+                PersistOp::DeleteIncoming { packet_id } => {
+                    incoming.delete(&JsValue::from(*packet_id))?;
+                }
+                PersistOp::ClearIncoming => {
+                    incoming.clear()?;
+                }
+                PersistOp::PutSubscription(s) => {
+                    let v = Object::new();
+                    let o = &s.options;
+                    set(&v, "filter", &JsValue::from_str(&s.filter));
+                    set(&v, "qos", &JsValue::from(o.qos.as_u8()));
+                    set(&v, "nl", &JsValue::from_bool(o.no_local));
+                    set(&v, "rap", &JsValue::from_bool(o.retain_as_published));
+                    set(&v, "rh", &JsValue::from(o.retain_handling as u8));
+                    subs.put_with_key(&v, &JsValue::from_str(&s.filter))?;
+                }
+                PersistOp::DeleteSubscription { filter } => {
+                    subs.delete(&JsValue::from_str(filter))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the database (after the client ends).
+    pub(crate) fn close(&self) {
+        self.db.close();
+    }
+}
+
+impl Store for IndexedDbStore {
+    /// Issues `ops` in one readwrite transaction and commits it; the outcome
+    /// comes later through `on_outcome`. An error here means the outcome
+    /// will not be reported.
+    fn write(&mut self, ops: &[PersistOp]) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction_with_str_sequence_and_mode(&self.stores, IdbTransactionMode::Readwrite)
+            .map_err(|e| StoreError::Write(js_error(&e)))?;
+        tx.set_oncomplete(Some(self._on_complete.as_ref().unchecked_ref()));
+        tx.set_onabort(Some(self._on_abort.as_ref().unchecked_ref()));
+        if let Err(e) = Self::put_ops(&tx, ops) {
+            // A successful abort reports the failure through on_abort, in order.
+            return match tx.abort() {
+                Ok(()) => Ok(()),
+                Err(_) => Err(StoreError::Write(js_error(&e))),
+            };
+        }
+        // Without commit() a write issued just before a reload is often lost.
+        // (web-sys marks it deprecated only because it is newer than the rest.)
+        #[allow(deprecated)]
+        let _ = tx.commit();
+        Ok(())
+    }
+}
