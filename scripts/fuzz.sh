@@ -19,13 +19,19 @@ cargo fuzz --version >/dev/null 2>&1 || skip "cargo-fuzz is not installed (cargo
 rustup toolchain list 2>/dev/null | grep -q '^nightly' || skip "no nightly toolchain (cargo-fuzz needs one)"
 cargo +nightly fuzz list 2>/dev/null | grep -qx "$target" || skip "no fuzz target '$target' (cargo fuzz list: $(cargo +nightly fuzz list 2>/dev/null | tr '\n' ' '))"
 
-echo "fuzz: cargo +nightly fuzz run $target for ${seconds}s"
+dict=()
+for d in "fuzz/$target.dict" fuzz/mqtt.dict; do
+  if [ -f "$d" ]; then dict=("-dict=$d"); break; fi
+done
+
+echo "fuzz: cargo +nightly fuzz run $target for ${seconds}s ${dict[*]}"
 # Runs on fuzz/corpus/TARGET (cargo-fuzz's default). -max_total_time stops libFuzzer;
-# `timeout` guards against a hung build or run. Progress lines are filtered out.
+# `timeout` guards against a hung build or run. Progress lines and libFuzzer's recommended
+# dictionary are filtered out.
 set +e
 timeout -k 30 $((seconds + 900)) \
-  cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1 2>&1 |
-  grep -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED|RELOAD)'
+  cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1 "${dict[@]}" 2>&1 |
+  grep -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED|RELOAD)|^".*" # Uses: [0-9]+$'
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" != 0 ]; then

@@ -2,7 +2,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { launchBrowser, openPage } from "./harness.mjs";
+import { launchBrowser, openPage, tempProfileDir, removeDir } from "./harness.mjs";
 
 let browser;
 before(async () => {
@@ -32,4 +32,34 @@ test("www/index.html loads the package", async () => {
   await page.waitForFunction(() => window.wasmqttReady !== undefined, null, { timeout: 20000 });
   const ready = await page.evaluate(() => window.wasmqttReady);
   assert.equal(ready.ok, true, `www/index.html: ${JSON.stringify(ready)}\n${page.consoleLines.join("\n")}`);
+});
+
+test("a persistent profile keeps IndexedDB across a browser restart (harness check)", async () => {
+  const dir = tempProfileDir();
+  try {
+    const idb = (mode) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("wasmqtt-harness-check", 1);
+        open.onupgradeneeded = () => open.result.createObjectStore("kv");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction("kv", mode === "write" ? "readwrite" : "readonly");
+          const store = tx.objectStore("kv");
+          const req = mode === "write" ? store.put("kept", "k") : store.get("k");
+          tx.oncomplete = () => resolve(req.result ?? null);
+          tx.onerror = () => reject(tx.error);
+          if (mode === "write") tx.commit();
+        };
+      });
+    let b = await launchBrowser({ userDataDir: dir });
+    let page = await openPage(b, "/tests/browser/pages/smoke.html");
+    await page.evaluate(idb, "write");
+    await b.close();
+    b = await launchBrowser({ userDataDir: dir });
+    page = await openPage(b, "/tests/browser/pages/smoke.html");
+    assert.equal(await page.evaluate(idb, "read"), "kept");
+    await b.close();
+  } finally {
+    removeDir(dir);
+  }
 });
