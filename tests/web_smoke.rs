@@ -54,7 +54,12 @@ fn connect_packet(client_id: &str, credentials: Option<(&str, &str)>) -> Vec<u8>
 
 /// Opens a WebSocket (subprotocol "mqtt"), sends `packet` once open and resolves with the first
 /// `want` bytes received; fails on a socket error, a close, or after `timeout_ms`.
-async fn exchange(url: &str, packet: Vec<u8>, want: usize, timeout_ms: u32) -> Result<Vec<u8>, JsValue> {
+async fn exchange(
+    url: &str,
+    packet: Vec<u8>,
+    want: usize,
+    timeout_ms: u32,
+) -> Result<Vec<u8>, JsValue> {
     let ws = WebSocket::new_with_str(url, "mqtt")?;
     ws.set_binary_type(BinaryType::Arraybuffer);
 
@@ -93,7 +98,10 @@ async fn exchange(url: &str, packet: Vec<u8>, want: usize, timeout_ms: u32) -> R
         let onclose = {
             let reject = reject.clone();
             Closure::<dyn FnMut(JsValue)>::new(move |_| {
-                let _ = reject.call1(&JsValue::NULL, &JsValue::from_str("WebSocket closed before the reply"));
+                let _ = reject.call1(
+                    &JsValue::NULL,
+                    &JsValue::from_str("WebSocket closed before the reply"),
+                );
             })
         };
         ws.set_onopen(Some(onopen.as_ref().unchecked_ref()));
@@ -102,7 +110,10 @@ async fn exchange(url: &str, packet: Vec<u8>, want: usize, timeout_ms: u32) -> R
         ws.set_onclose(Some(onclose.as_ref().unchecked_ref()));
         let reject = reject.clone();
         timer = Some(gloo_timers::callback::Timeout::new(timeout_ms, move || {
-            let _ = reject.call1(&JsValue::NULL, &JsValue::from_str("timed out waiting for the broker"));
+            let _ = reject.call1(
+                &JsValue::NULL,
+                &JsValue::from_str("timed out waiting for the broker"),
+            );
         }));
         keep = Some((onopen, onmessage, onerror, onclose));
     });
@@ -128,13 +139,20 @@ async fn websocket_connect_gets_connack() {
     let connack = exchange(url, connect_packet("wasmqtt-web-smoke", None), 4, 5000)
         .await
         .unwrap_or_else(|e| panic!("no CONNACK from {url}: {e:?}"));
-    assert_eq!(connack, [0x20, 0x02, 0x00, 0x00], "CONNACK accepted, no session present");
+    assert_eq!(
+        connack,
+        [0x20, 0x02, 0x00, 0x00],
+        "CONNACK accepted, no session present"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn bad_credentials_get_connack_not_authorized() {
     let url = url(AUTH_WS_URL, "WASMQTT_TEST_AUTH_WS_URL");
-    let packet = connect_packet("wasmqtt-web-smoke-auth", Some(("wasmqtt", "not-the-password")));
+    let packet = connect_packet(
+        "wasmqtt-web-smoke-auth",
+        Some(("wasmqtt", "not-the-password")),
+    );
     let connack = exchange(url, packet, 4, 5000)
         .await
         .unwrap_or_else(|e| panic!("no CONNACK from {url}: {e:?}"));
