@@ -262,3 +262,26 @@ fn garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn session_present_after_a_clean_start_is_a_violation() {
+    use wasmqtt::session::{Session, SessionConfig};
+    for v in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let mut s = Session::new(SessionConfig::new(v, "clean"));
+        s.handle_connected(0);
+        while s.poll_output().is_some() {}
+        let connack: &[u8] = match v {
+            ProtocolVersion::V311 => &[0x20, 0x02, 0x01, 0x00],
+            ProtocolVersion::V5 => &[0x20, 0x03, 0x01, 0x00, 0x00],
+        };
+        s.handle_bytes(connack, 1);
+        let outputs: Vec<Output> = std::iter::from_fn(|| s.poll_output()).collect();
+        assert!(
+            outputs.contains(&Output::Close(CloseReason::Protocol(
+                ProtocolError::SessionPresentOnCleanStart
+            ))),
+            "{v:?}: {outputs:?}"
+        );
+        assert!(!s.is_connected());
+    }
+}

@@ -90,6 +90,7 @@ pub struct Session {
     in_receive_max: usize,
     keep_alive_ms: u64,
     last_sent: u64,
+    last_received: u64,
     ping_sent_at: Option<u64>,
 }
 
@@ -121,6 +122,7 @@ impl Session {
             in_receive_max: usize::from(u16::MAX),
             keep_alive_ms: u64::from(config.keep_alive) * 1000,
             last_sent: 0,
+            last_received: 0,
             ping_sent_at: None,
             config,
         }
@@ -250,6 +252,7 @@ impl Session {
             &mut self.tx,
         );
         self.last_sent = now;
+        self.last_received = now;
     }
 
     /// Bytes arrived on the transport.
@@ -262,6 +265,7 @@ impl Session {
             match self.decoder.next_packet() {
                 Ok(Some(packet)) => {
                     self.ping_sent_at = None;
+                    self.last_received = now;
                     if let Err(e) = self.handle_packet(packet, now) {
                         self.close(CloseReason::Protocol(e));
                         return;
@@ -312,7 +316,7 @@ impl Session {
                         self.close(CloseReason::KeepAliveTimeout);
                     }
                 } else if self.keep_alive_ms > 0
-                    && now >= self.last_sent.saturating_add(self.keep_alive_ms)
+                    && now >= self.idle_since().saturating_add(self.keep_alive_ms)
                 {
                     self.send_packet(&Packet::PingReq, now);
                     self.ping_sent_at = Some(now);
@@ -329,7 +333,7 @@ impl Session {
             Link::Up => match self.ping_sent_at {
                 Some(sent) => Some(sent.saturating_add(self.ping_timeout_ms())),
                 None if self.keep_alive_ms > 0 => {
-                    Some(self.last_sent.saturating_add(self.keep_alive_ms))
+                    Some(self.idle_since().saturating_add(self.keep_alive_ms))
                 }
                 None => None,
             },
@@ -880,6 +884,12 @@ impl Session {
         self.out.retain(|o| !matches!(o, Output::Transmit(_)));
     }
 
+    /// Start of the longer silence, sending or receiving: a client that only
+    /// sends (into a dead link) pings as surely as one that only receives.
+    fn idle_since(&self) -> u64 {
+        self.last_sent.min(self.last_received)
+    }
+
     fn ping_timeout_ms(&self) -> u64 {
         self.config
             .ping_timeout_ms
@@ -933,7 +943,14 @@ impl Session {
         if let Some(id) = &p.assigned_client_identifier {
             self.config.client_id.clone_from(id);
         }
-        let session_present = ack.session_present && !self.config.clean_start;
+        if ack.session_present && self.config.clean_start {
+            // [MQTT-3.2.2-4]: the broker must not keep a session we asked to start clean.
+            self.close(CloseReason::Protocol(
+                ProtocolError::SessionPresentOnCleanStart,
+            ));
+            return;
+        }
+        let session_present = ack.session_present;
         self.connack = Some(ack.clone());
         self.push(Output::Event(Event::Connected(ack)));
         if session_present {

@@ -123,6 +123,8 @@ pub enum ProtocolError {
     TopicAliasInvalid(u16),
     /// More incoming QoS 2 messages in flight than our Receive Maximum.
     ReceiveMaximumExceeded,
+    /// CONNACK with Session Present although we asked for a clean start.
+    SessionPresentOnCleanStart,
     /// A PUBLISH with a QoS above the subscription allows is not checked; a
     /// PUBLISH whose QoS is above the Maximum QoS we can handle is.
     InvalidQoS,
@@ -134,7 +136,9 @@ impl ProtocolError {
         match self {
             ProtocolError::Decode(DecodeError::PacketTooLarge { .. }) => 0x95,
             ProtocolError::Decode(_) => 0x81,
-            ProtocolError::UnexpectedPacket(_) | ProtocolError::InvalidQoS => 0x82,
+            ProtocolError::UnexpectedPacket(_)
+            | ProtocolError::InvalidQoS
+            | ProtocolError::SessionPresentOnCleanStart => 0x82,
             ProtocolError::TopicAliasInvalid(_) => 0x94,
             ProtocolError::ReceiveMaximumExceeded => 0x93,
         }
@@ -151,6 +155,9 @@ impl fmt::Display for ProtocolError {
                 write!(f, "broker exceeded our receive maximum")
             }
             ProtocolError::InvalidQoS => write!(f, "PUBLISH with a QoS we cannot accept"),
+            ProtocolError::SessionPresentOnCleanStart => {
+                write!(f, "CONNACK has Session Present after a clean start")
+            }
         }
     }
 }
