@@ -1,7 +1,5 @@
 //! MQTT 5 topic aliases, per connection, both directions.
 
-use std::collections::HashMap;
-
 use super::error::ProtocolError;
 
 /// Aliases we assign to topics we publish, up to the broker's Topic Alias
@@ -9,7 +7,8 @@ use super::error::ProtocolError;
 #[derive(Debug, Default)]
 pub(crate) struct OutgoingAliases {
     max: u16,
-    by_topic: HashMap<String, u16>,
+    /// Alias n is `topics[n - 1]`; tables are small (brokers allow tens).
+    topics: Vec<String>,
 }
 
 /// How to send a topic.
@@ -27,7 +26,7 @@ impl OutgoingAliases {
     /// Starts a connection whose broker accepts `max` aliases (0: none).
     pub(crate) fn reset(&mut self, max: u16) {
         self.max = max;
-        self.by_topic.clear();
+        self.topics.clear();
     }
 
     /// The alias treatment for the next PUBLISH to `topic`; a new alias
@@ -36,10 +35,11 @@ impl OutgoingAliases {
         if self.max == 0 {
             return AliasUse::None;
         }
-        if let Some(&alias) = self.by_topic.get(topic) {
-            return AliasUse::Reuse(alias);
+        if let Some(i) = self.topics.iter().position(|t| t == topic) {
+            // i < max <= u16::MAX.
+            return AliasUse::Reuse((i + 1) as u16);
         }
-        let next = self.by_topic.len();
+        let next = self.topics.len();
         if next >= usize::from(self.max) {
             return AliasUse::None;
         }
@@ -50,7 +50,9 @@ impl OutgoingAliases {
     /// Records that `alias` now stands for `topic` on this connection (the
     /// PUBLISH carrying both was sent).
     pub(crate) fn establish(&mut self, topic: &str, alias: u16) {
-        self.by_topic.insert(topic.to_owned(), alias);
+        if usize::from(alias) == self.topics.len() + 1 {
+            self.topics.push(topic.to_owned());
+        }
     }
 }
 
@@ -59,7 +61,8 @@ impl OutgoingAliases {
 #[derive(Debug, Default)]
 pub(crate) struct IncomingAliases {
     max: u16,
-    topics: HashMap<u16, String>,
+    /// Alias n is `topics[n - 1]`; empty where not yet set.
+    topics: Vec<String>,
 }
 
 impl IncomingAliases {
@@ -75,13 +78,17 @@ impl IncomingAliases {
         if alias == 0 || alias > self.max {
             return Err(ProtocolError::TopicAliasInvalid(alias));
         }
+        let i = usize::from(alias) - 1;
         if topic.is_empty() {
-            match self.topics.get(&alias) {
-                Some(known) => topic.clone_from(known),
-                None => return Err(ProtocolError::TopicAliasInvalid(alias)),
+            match self.topics.get(i) {
+                Some(known) if !known.is_empty() => topic.clone_from(known),
+                _ => return Err(ProtocolError::TopicAliasInvalid(alias)),
             }
         } else {
-            self.topics.insert(alias, topic.clone());
+            if self.topics.len() <= i {
+                self.topics.resize(i + 1, String::new());
+            }
+            self.topics[i].clone_from(topic);
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! The sans-IO MQTT session: feed it what happened, drain what to do.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use crate::codec::{
     encode, properties, reason, validate_topic_filter, validate_topic_name, ConnAck, Connect,
@@ -11,7 +11,7 @@ use crate::codec::{
 use super::aliases::{AliasUse, IncomingAliases, OutgoingAliases};
 use super::config::{ResendPolicy, SessionConfig, DEFAULT_MAX_INFLIGHT_V311};
 use super::error::{CloseReason, ProtocolError, PublishError, RequestError};
-use super::packet_ids::{PacketIdOwner, PacketIds};
+use super::packet_ids::{IdSet, PacketIds};
 use super::types::{Event, Message, MessageState, Output, PersistOp, SessionState, StoredMessage};
 
 /// Filters per SUBSCRIBE when subscribing again after a lost session.
@@ -74,13 +74,16 @@ pub struct Session {
 
     next_seq: u64,
     queue: VecDeque<Outgoing>,
-    inflight: BTreeMap<u64, Outgoing>,
+    /// In `seq` order.
+    inflight: VecDeque<Outgoing>,
     ids: PacketIds,
     next_request: u64,
     pending_requests: VecDeque<Request>,
-    sent_requests: BTreeMap<u16, Request>,
-    subscriptions: BTreeMap<String, Subscription>,
-    incoming_qos2: HashSet<u16>,
+    /// In the order sent, with their packet ids.
+    sent_requests: Vec<(u16, Request)>,
+    /// One entry per filter, in the order first made.
+    subscriptions: Vec<Subscription>,
+    incoming_qos2: IdSet,
 
     connack: Option<ConnAck>,
     window: usize,
@@ -107,13 +110,13 @@ impl Session {
             scratch: Vec::new(),
             next_seq: 1,
             queue: VecDeque::new(),
-            inflight: BTreeMap::new(),
+            inflight: VecDeque::new(),
             ids: PacketIds::default(),
             next_request: 1,
             pending_requests: VecDeque::new(),
-            sent_requests: BTreeMap::new(),
-            subscriptions: BTreeMap::new(),
-            incoming_qos2: HashSet::new(),
+            sent_requests: Vec::new(),
+            subscriptions: Vec::new(),
+            incoming_qos2: IdSet::default(),
             connack: None,
             window: 0,
             broker_max_packet: usize::MAX,
@@ -141,17 +144,12 @@ impl Session {
             session.next_seq = session.next_seq.max(stored.seq.saturating_add(1));
             let in_flight = stored.state != MessageState::Queued
                 && stored.message.qos != QoS::AtMostOnce
-                && session
-                    .ids
-                    .claim(stored.packet_id, PacketIdOwner::Message(stored.seq));
+                && session.ids.claim(stored.packet_id);
             if in_flight {
-                session.inflight.insert(
-                    stored.seq,
-                    Outgoing {
-                        stored,
-                        persisted: true,
-                    },
-                );
+                session.inflight.push_back(Outgoing {
+                    stored,
+                    persisted: true,
+                });
             } else {
                 stored.state = MessageState::Queued;
                 stored.packet_id = 0;
@@ -161,21 +159,21 @@ impl Session {
                 });
             }
         }
-        session.incoming_qos2 = state.incoming_qos2.into_iter().collect();
+        for id in state.incoming_qos2 {
+            session.incoming_qos2.insert(id);
+        }
         for sub in state.subscriptions {
-            session.subscriptions.insert(sub.filter.clone(), sub);
+            session.put_subscription(sub);
         }
         session
     }
 
     /// Everything a fresh engine needs to resume this session.
     pub fn export_state(&self) -> SessionState {
-        let mut incoming_qos2: Vec<u16> = self.incoming_qos2.iter().copied().collect();
-        incoming_qos2.sort_unstable();
         SessionState {
             messages: self.outbox(),
-            incoming_qos2,
-            subscriptions: self.subscriptions.values().cloned().collect(),
+            incoming_qos2: self.incoming_qos2.iter().collect(),
+            subscriptions: self.subscriptions.clone(),
         }
     }
 
@@ -184,7 +182,7 @@ impl Session {
     pub fn outbox(&self) -> Vec<StoredMessage> {
         let mut all: Vec<StoredMessage> = self
             .inflight
-            .values()
+            .iter()
             .chain(self.queue.iter())
             .map(|o| o.stored.clone())
             .collect();
@@ -224,7 +222,7 @@ impl Session {
 
     /// The subscriptions the broker has acknowledged.
     pub fn subscriptions(&self) -> impl Iterator<Item = &Subscription> {
-        self.subscriptions.values()
+        self.subscriptions.iter()
     }
 
     /// The outgoing QoS 1/2 window of the current connection.
@@ -386,7 +384,7 @@ impl Session {
             let packet_id = if stored.message.qos == QoS::AtMostOnce {
                 0
             } else {
-                match self.ids.allocate(PacketIdOwner::Message(seq)) {
+                match self.ids.allocate() {
                     Some(id) => id,
                     None => return self.enqueue(stored),
                 }
@@ -413,7 +411,7 @@ impl Session {
                 ))));
             }
             self.flush_scratch(now);
-            self.inflight.insert(seq, Outgoing { stored, persisted });
+            self.inflight_push(Outgoing { stored, persisted });
             Ok(seq)
         } else {
             self.enqueue(stored)
@@ -479,7 +477,11 @@ impl Session {
         }
         for request in std::mem::take(&mut self.pending_requests)
             .into_iter()
-            .chain(std::mem::take(&mut self.sent_requests).into_values())
+            .chain(
+                std::mem::take(&mut self.sent_requests)
+                    .into_iter()
+                    .map(|(_, r)| r),
+            )
         {
             if let Some(id) = request.id {
                 self.push(Output::Event(Event::RequestFailed {
@@ -538,7 +540,7 @@ impl Session {
             };
             let seq = entry.stored.seq;
             if !qos0 {
-                match self.ids.allocate(PacketIdOwner::Message(seq)) {
+                match self.ids.allocate() {
                     Some(id) => entry.stored.packet_id = id,
                     None => {
                         self.queue.push_front(entry);
@@ -576,7 +578,7 @@ impl Session {
                 self.push(Output::Persist(op));
             }
             self.flush_scratch(now);
-            self.inflight.insert(seq, entry);
+            self.inflight_push(entry);
         }
     }
 
@@ -686,15 +688,46 @@ impl Session {
         qos: QoS,
         states: &[MessageState],
     ) -> Option<Outgoing> {
-        let Some(PacketIdOwner::Message(seq)) = self.ids.owner(packet_id) else {
-            return None;
-        };
-        let entry = self.inflight.get(&seq)?;
+        let i = self.inflight_position(packet_id)?;
+        let entry = &self.inflight[i];
         if entry.stored.message.qos != qos || !states.contains(&entry.stored.state) {
             return None;
         }
         self.ids.release(packet_id);
-        self.inflight.remove(&seq)
+        self.inflight.remove(i)
+    }
+
+    /// Where the in-flight message with `packet_id` is. Acknowledgements
+    /// mostly come in order, so the search from the front is short.
+    fn inflight_position(&self, packet_id: u16) -> Option<usize> {
+        self.inflight
+            .iter()
+            .position(|e| e.stored.packet_id == packet_id)
+    }
+
+    /// Adds an in-flight message, keeping `seq` order (new ones are almost
+    /// always the newest).
+    fn inflight_push(&mut self, entry: Outgoing) {
+        let seq = entry.stored.seq;
+        match self.inflight.back() {
+            Some(last) if last.stored.seq > seq => {
+                let i = self.inflight.partition_point(|e| e.stored.seq < seq);
+                self.inflight.insert(i, entry);
+            }
+            _ => self.inflight.push_back(entry),
+        }
+    }
+
+    /// Adds or replaces the subscription with this filter.
+    fn put_subscription(&mut self, sub: Subscription) {
+        match self
+            .subscriptions
+            .iter_mut()
+            .find(|s| s.filter == sub.filter)
+        {
+            Some(existing) => *existing = sub,
+            None => self.subscriptions.push(sub),
+        }
     }
 
     // ----- internals: requests ------------------------------------------
@@ -745,7 +778,7 @@ impl Session {
             let Some(request) = self.pending_requests.pop_front() else {
                 break;
             };
-            let Some(packet_id) = self.ids.allocate(PacketIdOwner::Request) else {
+            let Some(packet_id) = self.ids.allocate() else {
                 self.pending_requests.push_front(request);
                 break;
             };
@@ -755,7 +788,7 @@ impl Session {
             match encode(&packet, self.config.protocol, &mut self.tx) {
                 Ok(size) if size <= max => {
                     self.last_sent = now;
-                    self.sent_requests.insert(packet_id, request);
+                    self.sent_requests.push((packet_id, request));
                 }
                 result => {
                     self.tx.truncate(before);
@@ -782,7 +815,7 @@ impl Session {
                     if self.config.durable {
                         self.push(Output::Persist(PersistOp::PutSubscription(sub.clone())));
                     }
-                    self.subscriptions.insert(sub.filter.clone(), sub);
+                    self.put_subscription(sub);
                 }
             }
         }
@@ -800,7 +833,11 @@ impl Session {
         };
         if let RequestKind::Unsubscribe(filters, _) = request.kind {
             for filter in filters {
-                if self.subscriptions.remove(&filter).is_some() && self.config.durable {
+                let Some(i) = self.subscriptions.iter().position(|s| s.filter == filter) else {
+                    continue;
+                };
+                self.subscriptions.remove(i);
+                if self.config.durable {
                     self.push(Output::Persist(PersistOp::DeleteSubscription { filter }));
                 }
             }
@@ -814,7 +851,11 @@ impl Session {
     }
 
     fn take_request(&mut self, packet_id: u16) -> Option<Request> {
-        let request = self.sent_requests.remove(&packet_id)?;
+        let i = self
+            .sent_requests
+            .iter()
+            .position(|(id, _)| *id == packet_id)?;
+        let (_, request) = self.sent_requests.remove(i);
         self.ids.release(packet_id);
         Some(request)
     }
@@ -869,9 +910,7 @@ impl Session {
         self.in_aliases.reset(alias_max);
         self.in_receive_max = usize::from(receive_max);
         // Requests that got no answer are asked again on the next connection.
-        let unanswered: Vec<(u16, Request)> = std::mem::take(&mut self.sent_requests)
-            .into_iter()
-            .collect();
+        let unanswered = std::mem::take(&mut self.sent_requests);
         for (packet_id, request) in unanswered.into_iter().rev() {
             self.ids.release(packet_id);
             self.pending_requests.push_front(request);
@@ -965,22 +1004,17 @@ impl Session {
     /// The broker kept our session: resend every unacknowledged PUBLISH (DUP)
     /// and owed PUBREL, in original order, all at once.
     fn resume(&mut self, now: u64) {
-        let seqs: Vec<u64> = self.inflight.keys().copied().collect();
-        for seq in seqs {
-            let Some(entry) = self.inflight.get(&seq) else {
-                continue;
-            };
+        let all = std::mem::take(&mut self.inflight);
+        let mut kept = VecDeque::with_capacity(all.len());
+        for mut entry in all {
             let packet_id = entry.stored.packet_id;
             match entry.stored.state {
                 MessageState::Sent | MessageState::Queued => {
-                    let Some(mut entry) = self.inflight.remove(&seq) else {
-                        continue;
-                    };
                     match self.encode_publish(&mut entry.stored, true, true) {
                         Ok(()) => {
                             self.flush_scratch(now);
                             entry.stored.attempts = entry.stored.attempts.saturating_add(1);
-                            self.inflight.insert(seq, entry);
+                            kept.push_back(entry);
                         }
                         // The broker now allows less than when it was sent.
                         Err(error) => {
@@ -991,12 +1025,12 @@ impl Session {
                 }
                 MessageState::Received | MessageState::Released => {
                     self.send_pubrel(packet_id, 0, now);
-                    if let Some(e) = self.inflight.get_mut(&seq) {
-                        e.stored.state = MessageState::Released;
-                    }
+                    entry.stored.state = MessageState::Released;
+                    kept.push_back(entry);
                 }
             }
         }
+        self.inflight = kept;
     }
 
     /// The broker kept no session: incoming QoS 2 state is void, in-flight
@@ -1011,7 +1045,7 @@ impl Session {
         }
         let inflight = std::mem::take(&mut self.inflight);
         let mut requeue = Vec::new();
-        for (_, mut entry) in inflight {
+        for mut entry in inflight {
             self.ids.release(entry.stored.packet_id);
             match (entry.stored.state, self.config.resend_policy) {
                 // The broker accepted a QoS 2 message once it sent PUBREC.
@@ -1036,8 +1070,7 @@ impl Session {
             self.queue.push_front(entry);
         }
         if self.config.resubscribe && !self.subscriptions.is_empty() {
-            let all: Vec<Subscription> = self.subscriptions.values().cloned().collect();
-            for chunk in all.chunks(RESUBSCRIBE_CHUNK).rev() {
+            for chunk in self.subscriptions.chunks(RESUBSCRIBE_CHUNK).rev() {
                 self.pending_requests.push_front(Request {
                     id: None,
                     kind: RequestKind::Subscribe(chunk.to_vec(), Properties::default()),
@@ -1101,7 +1134,7 @@ impl Session {
                 }
             }
             Packet::PubRel(rel) => {
-                let code = if self.incoming_qos2.remove(&rel.packet_id) {
+                let code = if self.incoming_qos2.remove(rel.packet_id) {
                     if self.config.durable {
                         self.push(Output::Persist(PersistOp::DeleteIncoming {
                             packet_id: rel.packet_id,
@@ -1153,15 +1186,14 @@ impl Session {
     }
 
     fn on_pubrec(&mut self, ack: PubResp, now: u64) {
-        let Some(PacketIdOwner::Message(seq)) = self.ids.owner(ack.packet_id) else {
+        let Some(i) = self.inflight_position(ack.packet_id) else {
             if self.config.protocol == ProtocolVersion::V5 {
                 self.send_pubrel(ack.packet_id, reason::PACKET_ID_NOT_FOUND, now);
             }
             return;
         };
-        let Some(entry) = self.inflight.get_mut(&seq) else {
-            return;
-        };
+        let entry = &mut self.inflight[i];
+        let seq = entry.stored.seq;
         if entry.stored.message.qos != QoS::ExactlyOnce {
             return;
         }
@@ -1209,7 +1241,7 @@ impl Session {
             }
             QoS::ExactlyOnce => {
                 let packet_id = p.packet_id;
-                if !self.incoming_qos2.contains(&packet_id) {
+                if !self.incoming_qos2.contains(packet_id) {
                     if self.incoming_qos2.len() >= self.in_receive_max {
                         return Err(ProtocolError::ReceiveMaximumExceeded);
                     }
