@@ -6,9 +6,10 @@
 mod convert;
 mod error;
 mod options;
+mod tables;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Promise, Uint8Array};
@@ -23,6 +24,7 @@ use crate::store::record::state_name;
 
 use convert::{get, integer, properties_from_js, PropertyUse};
 use error::{error, rejected, to_js};
+use tables::{Listeners, Pending};
 
 /// A promise's two functions.
 struct Settle {
@@ -82,9 +84,9 @@ struct Shared {
     /// Releases the Web Lock on the session, once the client ends.
     release_lock: RefCell<Option<Function>>,
     me: Weak<Shared>,
-    listeners: RefCell<HashMap<String, Vec<Function>>>,
-    publishes: RefCell<HashMap<u64, Settle>>,
-    requests: RefCell<HashMap<u64, Settle>>,
+    listeners: RefCell<Listeners>,
+    publishes: RefCell<Pending<Settle>>,
+    requests: RefCell<Pending<Settle>>,
     /// QoS 0 publishes done but waiting for the socket to drain.
     drain_waiters: RefCell<Vec<Settle>>,
     /// Messages that arrived while no `message` listener was attached.
@@ -133,9 +135,9 @@ impl Shared {
 
     fn emit(&self, event: &str, args: &[JsValue]) {
         // Copy the list: a listener may add or remove listeners.
-        let list = match self.listeners.borrow().get(event) {
-            Some(l) if !l.is_empty() => l.clone(),
-            _ => return,
+        let list = match self.listeners.borrow().of(event) {
+            [] => return,
+            l => l.to_vec(),
         };
         for f in list {
             let r = match args {
@@ -152,10 +154,7 @@ impl Shared {
     }
 
     fn has_listener(&self, event: &str) -> bool {
-        self.listeners
-            .borrow()
-            .get(event)
-            .is_some_and(|l| !l.is_empty())
+        !self.listeners.borrow().of(event).is_empty()
     }
 
     fn deliver_message(&self, p: &Publish) {
@@ -181,13 +180,8 @@ impl Shared {
             Notification::Error(e) => self.emit("error", &[to_js(&e)]),
             Notification::End => {
                 let closed = error(ErrorCode::Closed, "client is ended");
-                let pending: Vec<Settle> = self
-                    .publishes
-                    .borrow_mut()
-                    .drain()
-                    .map(|(_, s)| s)
-                    .chain(self.requests.borrow_mut().drain().map(|(_, s)| s))
-                    .collect();
+                let mut pending: Vec<Settle> = self.publishes.borrow_mut().take_all().collect();
+                pending.extend(self.requests.borrow_mut().take_all());
                 for s in pending {
                     s.reject(&closed);
                 }
@@ -209,7 +203,7 @@ impl Shared {
             }
             Notification::PublishDone(id) => {
                 self.emit("delivered", &[JsValue::from(id as f64)]);
-                let settle = self.publishes.borrow_mut().remove(&id);
+                let settle = self.publishes.borrow_mut().take(id);
                 if let Some(s) = settle {
                     let congested = self.driver().is_some_and(|d| d.congested());
                     if congested {
@@ -223,26 +217,26 @@ impl Shared {
                 }
             }
             Notification::PublishFailed(id, e) => {
-                let settle = self.publishes.borrow_mut().remove(&id);
+                let settle = self.publishes.borrow_mut().take(id);
                 if let Some(s) = settle {
                     s.reject(&to_js(&e));
                 }
             }
             Notification::Subscribed(id, codes) => {
-                let settle = self.requests.borrow_mut().remove(&id);
+                let settle = self.requests.borrow_mut().take(id);
                 if let Some(s) = settle {
                     let a: Array = codes.iter().map(|c| JsValue::from(*c)).collect();
                     s.resolve(&a);
                 }
             }
             Notification::Unsubscribed(id) => {
-                let settle = self.requests.borrow_mut().remove(&id);
+                let settle = self.requests.borrow_mut().take(id);
                 if let Some(s) = settle {
                     s.resolve(&JsValue::UNDEFINED);
                 }
             }
             Notification::RequestFailed(id, e) => {
-                let settle = self.requests.borrow_mut().remove(&id);
+                let settle = self.requests.borrow_mut().take(id);
                 if let Some(s) = settle {
                     s.reject(&to_js(&e));
                 }
@@ -254,7 +248,7 @@ impl Shared {
                 self.end_cleanup();
             }
             Notification::StoreFailed(id, e) => {
-                let settle = self.publishes.borrow_mut().remove(&id);
+                let settle = self.publishes.borrow_mut().take(id);
                 if let Some(s) = settle {
                     s.reject(&to_js(&e));
                 }
@@ -286,9 +280,9 @@ fn build(
         deferred: RefCell::new(Vec::new()),
         release_lock: RefCell::new(None),
         me: me.clone(),
-        listeners: RefCell::new(HashMap::new()),
-        publishes: RefCell::new(HashMap::new()),
-        requests: RefCell::new(HashMap::new()),
+        listeners: RefCell::default(),
+        publishes: RefCell::default(),
+        requests: RefCell::default(),
         drain_waiters: RefCell::new(Vec::new()),
         held: RefCell::new(VecDeque::new()),
         max_held: parsed.max_held,
@@ -677,12 +671,7 @@ impl Client {
     /// Adds `listener` for `event`; returns the client for chaining.
     pub fn on(&self, event: &str, listener: Function) -> Client {
         let first_message_listener = event == "message" && !self.shared.has_listener("message");
-        self.shared
-            .listeners
-            .borrow_mut()
-            .entry(event.to_string())
-            .or_default()
-            .push(listener);
+        self.shared.listeners.borrow_mut().add(event, listener);
         if first_message_listener && !self.shared.held.borrow().is_empty() {
             // Hand over held messages after the caller's task, in order.
             let weak = Rc::downgrade(&self.shared);
@@ -710,14 +699,7 @@ impl Client {
 
     /// Removes `listener` from `event`.
     pub fn off(&self, event: &str, listener: &Function) -> Client {
-        if let Some(list) = self.shared.listeners.borrow_mut().get_mut(event) {
-            if let Some(i) = list
-                .iter()
-                .position(|f| JsValue::from(f) == JsValue::from(listener))
-            {
-                list.remove(i);
-            }
-        }
+        self.shared.listeners.borrow_mut().remove(event, listener);
         Client {
             shared: self.shared.clone(),
         }
