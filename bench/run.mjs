@@ -1,0 +1,839 @@
+#!/usr/bin/env node
+// wasmqtt vs MQTT.js vs a raw-WebSocket ceiling, in one headless Chromium, against mosquitto.
+//
+//   node bench/run.mjs            full run: 3 runs, n = 20,000 (about 8-12 minutes on 2 cores)
+//   node bench/run.mjs --quick    1 run, n = 5,000 (about 2 minutes)
+//
+// Options:
+//   --runs N          runs per scenario and client (default 3, --quick 1)
+//   --n N             messages per throughput scenario (default 20000, --quick 5000)
+//   --lat-n N         round trips per latency scenario (default 2000, --quick 500)
+//   --persist-n N     messages per run of the persist scenario (default 5000, --quick 2000)
+//   --resume-n N      stored messages for the resume scenario (default 10000)
+//   --inflight W      mosquitto max_inflight_messages and the QoS 1/2 window of every client (100)
+//   --window0 W       QoS 0 window of outstanding publishes (1000)
+//   --only a,b        scenarios to run (pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,recv-q0,recv-q1,persist,resume)
+//   --clients a,b     clients to run (wasmqtt,mqttjs,raw)
+//   --out FILE        results JSON (default bench/results.json)
+//   --pkg DIR         serve DIR as /pkg/ instead of the repo's pkg/ (e.g. a build with wasm names)
+//   --driver playwright   open the measured tab through playwright-core instead (the pitfall,
+//                     for comparison only: Playwright copies every WebSocket frame to Node)
+//   --profile         instead of the table: one run per client of pub-q0, pub-q1, recv-q0,
+//                     recv-q1 and lat-q0 with the V8 sampling profiler (DevTools protocol over
+//                     --remote-debugging-pipe, Profiler domain only); writes
+//                     bench/profiles/*.cpuprofile and prints the top self-time functions
+//
+// How it works (bench/README.md has more): mosquitto (config printed) on loopback; an HTTP
+// server on loopback serving the repository root (with COOP/COEP so that performance.now() has
+// 5 us resolution) and a small job API; Chromium started as a plain child process with the
+// runner page URL on its command line and a fresh profile. The page asks for a job, runs it,
+// posts the result and reloads itself. No DevTools client is attached while measuring.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { startBroker } from "../tests/browser/broker.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, launchBrowser, removeDir, tempProfileDir } from "../tests/browser/harness.mjs";
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(benchDir, "..");
+
+// ------------------------------------------------------------------ options
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+const quick = flag("--quick");
+const profileMode = flag("--profile");
+const cfg = {
+  quick,
+  runs: Number(opt("--runs", profileMode ? 1 : quick ? 1 : 3)),
+  n: Number(opt("--n", quick ? 5000 : 20000)),
+  latN: Number(opt("--lat-n", quick ? 500 : 2000)),
+  persistN: Number(opt("--persist-n", quick ? 2000 : 5000)),
+  resumeN: Number(opt("--resume-n", 10000)),
+  inflight: Number(opt("--inflight", 100)),
+  window0: Number(opt("--window0", 1000)),
+  maxQueued: 100000,
+  clients: opt("--clients", "wasmqtt,mqttjs,raw").split(","),
+  only: opt("--only", profileMode ? "pub-q0,pub-q1,recv-q0,recv-q1,lat-q0" : "pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,recv-q0,recv-q1,persist,resume").split(","),
+  out: path.resolve(opt("--out", path.join(benchDir, profileMode ? "profiles/results.json" : "results.json"))),
+  pkgDir: path.resolve(opt("--pkg", path.join(repoRoot, "pkg"))),
+  driver: opt("--driver", "plain"),
+  rawMode: opt("--raw-mode", "task"),
+  counters: flag("--counters") || profileMode,
+  jobTimeoutMs: 180000,
+};
+const CLIENT_NAMES = { wasmqtt: "wasmqtt", mqttjs: "MQTT.js", raw: "raw" };
+
+const log = (...a) => console.log(...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const uid = () => Math.random().toString(16).slice(2, 10);
+
+// ------------------------------------------------------------------ pkg/ and sizes
+
+/** Waits until pkg/ has its files and their sizes are stable (another engineer may be rebuilding). */
+async function waitForPkg(dir) {
+  const files = ["wasmqtt.js", "wasmqtt_bg.wasm"].map((f) => path.join(dir, f));
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const sizes = () => files.map((f) => (fs.existsSync(f) ? fs.statSync(f).size : -1)).join(",");
+    const a = sizes();
+    if (!a.includes("-1")) {
+      await sleep(1000);
+      if (sizes() === a) return;
+    } else await sleep(2000);
+  }
+  throw new Error(`${dir} is missing or keeps changing: build it with scripts/build-pkg.sh`);
+}
+
+function listFiles(dir, pred) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? listFiles(p, pred) : pred(p) ? [p] : [];
+  });
+}
+
+function sizeOf(files) {
+  const bufs = files.map((f) => fs.readFileSync(f));
+  const raw = bufs.reduce((a, b) => a + b.length, 0);
+  // Each file compressed on its own, as a server would send them.
+  const gzip = bufs.reduce((a, b) => a + zlib.gzipSync(b, { level: 9 }).length, 0);
+  return { raw, gzip, files: files.map((f) => path.relative(repoRoot, f)) };
+}
+
+function sizes() {
+  const pkg = cfg.pkgDir;
+  return {
+    wasmqtt: sizeOf([
+      path.join(pkg, "wasmqtt.js"),
+      ...listFiles(path.join(pkg, "snippets"), (p) => p.endsWith(".js")),
+      path.join(pkg, "wasmqtt_bg.wasm"),
+    ]),
+    mqttjs: sizeOf([path.join(repoRoot, "node_modules/mqtt/dist/mqtt.esm.js")]),
+    raw: sizeOf([path.join(benchDir, "page/raw-client.js")]),
+  };
+}
+
+// ------------------------------------------------------------------ HTTP: static files + job API
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+};
+
+class Harness {
+  constructor() {
+    this.pending = null; // { job, taken, resolve, onHook }
+    this.waiters = []; // GET /api/job responses waiting for a job
+    this.profiler = null;
+  }
+
+  serveFile(req, res, rel) {
+    let base = repoRoot;
+    if (rel.startsWith("/pkg/")) {
+      base = cfg.pkgDir;
+      rel = rel.slice(4);
+    }
+    const file = path.resolve(base, "." + rel);
+    if (!file.startsWith(base + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
+      "cache-control": "no-store",
+      // Cross-origin isolation: performance.now() at 5 us instead of 100 us resolution.
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    });
+    fs.createReadStream(file).pipe(res);
+  }
+
+  async start() {
+    this.server = http.createServer(async (req, res) => {
+      const url = new URL(req.url, "http://x");
+      if (!url.pathname.startsWith("/api/")) return this.serveFile(req, res, decodeURIComponent(url.pathname));
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      const msg = body ? JSON.parse(body) : {};
+      const reply = (obj) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(obj));
+      switch (url.pathname) {
+        case "/api/job": {
+          if (this.pending && !this.pending.taken) {
+            this.pending.taken = true;
+            return reply(this.pending.job);
+          }
+          const w = { res, reply, timer: setTimeout(() => ((this.waiters = this.waiters.filter((x) => x !== w)), reply({ type: "wait" })), 20000) };
+          this.waiters.push(w);
+          return;
+        }
+        case "/api/result": {
+          const p = this.pending;
+          reply({});
+          if (p && p.job.id === msg.id) {
+            this.pending = null;
+            p.resolve(msg.result);
+          }
+          return;
+        }
+        case "/api/hook": {
+          const p = this.pending;
+          try {
+            if (p && p.job.id === msg.id) await p.onHook(msg.name, msg);
+          } catch (err) {
+            log(`  hook ${msg.name} failed: ${err.message}`);
+          }
+          return reply({});
+        }
+        case "/api/log":
+          log(`  [page] ${msg.line}`);
+          return reply({});
+        default:
+          res.writeHead(404).end();
+      }
+    });
+    await new Promise((r) => this.server.listen(0, "127.0.0.1", r));
+    this.url = `http://127.0.0.1:${this.server.address().port}`;
+  }
+
+  offer(job) {
+    // A waiter whose page went away (reload, browser restart) cannot take the job.
+    this.waiters = this.waiters.filter((w) => !w.res.destroyed && !w.res.socket?.destroyed);
+    if (this.waiters.length) {
+      const w = this.waiters.shift();
+      clearTimeout(w.timer);
+      this.pending.taken = true;
+      w.reply(job);
+    }
+  }
+
+  /** Runs one job in the page; resolves with its result. */
+  run(job, onHook = async () => {}) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.pending?.job === job) this.pending = null;
+        resolve({ ok: false, error: `timeout after ${cfg.jobTimeoutMs} ms`, timeout: true });
+      }, cfg.jobTimeoutMs);
+      this.pending = {
+        job,
+        taken: false,
+        onHook,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
+      this.offer(job);
+    });
+  }
+
+  exitPage() {
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reply({ type: "exit" });
+    }
+  }
+
+  close() {
+    this.server.closeAllConnections?.();
+    this.server.close();
+  }
+}
+
+// ------------------------------------------------------------------ Chromium
+
+/** Minimal DevTools protocol client over --remote-debugging-pipe (fd 3 in, fd 4 out). */
+class PipeCdp {
+  constructor(proc) {
+    this.w = proc.stdio[3];
+    this.nextId = 1;
+    this.pending = new Map();
+    let buf = "";
+    proc.stdio[4].on("data", (d) => {
+      buf += d.toString("utf8");
+      let i;
+      while ((i = buf.indexOf("\0")) >= 0) {
+        const m = JSON.parse(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        const p = m.id && this.pending.get(m.id);
+        if (p) {
+          this.pending.delete(m.id);
+          m.error ? p.reject(new Error(`${p.method}: ${m.error.message}`)) : p.resolve(m.result);
+        }
+      }
+    });
+  }
+  send(method, params = {}, sessionId) {
+    const id = this.nextId++;
+    this.w.write(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }) + "\0");
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, method }));
+  }
+}
+
+async function launchChromium(pageUrl) {
+  if (cfg.driver === "playwright") {
+    // The pitfall, on purpose: a Playwright-controlled page (Network domain enabled).
+    const ctx = await launchBrowser();
+    const page = await ctx.newPage();
+    await page.goto(pageUrl);
+    return { close: () => ctx.close() };
+  }
+  const dir = tempProfileDir();
+  const args = [
+    ...CHROMIUM_ARGS,
+    `--user-data-dir=${dir}`,
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-extensions",
+    ...(profileMode ? ["--remote-debugging-pipe"] : []),
+    pageUrl,
+  ];
+  const proc = spawn(CHROMIUM, args, {
+    stdio: ["ignore", "ignore", process.env.WASMQTT_BENCH_VERBOSE ? "inherit" : "ignore", "pipe", "pipe"],
+  });
+  const cdp = profileMode ? new PipeCdp(proc) : null;
+  return {
+    proc,
+    cdp,
+    async close() {
+      try {
+        process.kill(proc.pid, "SIGTERM");
+      } catch {}
+      await Promise.race([new Promise((r) => proc.once("exit", r)), sleep(5000)]);
+      try {
+        process.kill(proc.pid, "SIGKILL");
+      } catch {}
+      removeDir(dir);
+    },
+  };
+}
+
+/** Profiler session on the runner page: attached once, Profiler domain only (no Network). */
+async function profilerSession(cdp) {
+  for (let i = 0; i < 50; i++) {
+    const { targetInfos } = await cdp.send("Target.getTargets");
+    const t = targetInfos.find((x) => x.type === "page" && x.url.includes("/bench/page/runner.html"));
+    if (t) {
+      const { sessionId } = await cdp.send("Target.attachToTarget", { targetId: t.targetId, flatten: true });
+      return sessionId;
+    }
+    await sleep(100);
+  }
+  throw new Error("runner page target not found");
+}
+
+// ------------------------------------------------------------------ external publisher (TCP)
+
+function varint(n) {
+  const out = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 128;
+    out.push(b);
+  } while (n > 0);
+  return out;
+}
+const mqttStr = (s) => {
+  const b = Buffer.from(s);
+  return [b.length >> 8, b.length & 255, ...b];
+};
+const packet = (first, body) => Buffer.from([first, ...varint(body.length), ...body]);
+
+/** n PUBLISH packets, pre-encoded: payload = 4-byte index + 60 bytes of filler. */
+function encodePublishes(topic, qos, n) {
+  const t = Buffer.from(topic);
+  const rl = 2 + t.length + (qos ? 2 : 0) + 64;
+  const head = Buffer.from([0x30 | (qos << 1), ...varint(rl)]);
+  const size = head.length + rl;
+  const buf = Buffer.alloc(size * n, 0x61);
+  for (let i = 0; i < n; i++) {
+    let o = i * size;
+    head.copy(buf, o);
+    o += head.length;
+    buf.writeUInt16BE(t.length, o);
+    t.copy(buf, o + 2);
+    o += 2 + t.length;
+    if (qos) {
+      buf.writeUInt16BE((i % 65535) + 1, o);
+      o += 2;
+    }
+    buf.writeUInt32BE(i, o);
+  }
+  return buf;
+}
+
+/** A raw MQTT 3.1.1 TCP client: CONNECT, then whatever it is told to write. */
+async function tcpClient(port, clientId) {
+  const sock = net.connect({ host: "127.0.0.1", port });
+  sock.setNoDelay(true);
+  await new Promise((resolve, reject) => {
+    sock.once("connect", resolve);
+    sock.once("error", reject);
+  });
+  const connack = new Promise((resolve) => {
+    let got = Buffer.alloc(0);
+    const onData = (d) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 4) {
+        sock.off("data", onData);
+        sock.on("data", () => {}); // PUBACKs and the like: drained and ignored
+        resolve(got[3]);
+      }
+    };
+    sock.on("data", onData);
+  });
+  sock.write(packet(0x10, [...mqttStr("MQTT"), 4, 0x02, 0, 60, ...mqttStr(clientId)]));
+  const rc = await connack;
+  if (rc !== 0) throw new Error(`publisher CONNACK ${rc}`);
+  return {
+    write: (b) => new Promise((r) => sock.write(b, r)),
+    close() {
+      sock.end(Buffer.from([0xe0, 0]));
+    },
+  };
+}
+
+/** A subscriber over TCP that counts PUBLISH packets on `topic` (QoS 0 subscription). */
+async function tcpCounter(port, topic) {
+  const sock = net.connect({ host: "127.0.0.1", port });
+  await new Promise((resolve, reject) => {
+    sock.once("connect", resolve);
+    sock.once("error", reject);
+  });
+  const state = { count: 0, tLast: 0, subacked: false };
+  let buf = Buffer.alloc(0);
+  let onSuback;
+  const subacked = new Promise((r) => (onSuback = r));
+  sock.on("data", (d) => {
+    buf = buf.length ? Buffer.concat([buf, d]) : d;
+    let p = 0;
+    for (;;) {
+      if (p + 2 > buf.length) break;
+      let q = p + 1;
+      let rl = 0;
+      let mul = 1;
+      let b;
+      let ok = true;
+      do {
+        if (q >= buf.length) {
+          ok = false;
+          break;
+        }
+        b = buf[q++];
+        rl += (b & 127) * mul;
+        mul *= 128;
+      } while (b & 128);
+      if (!ok || q + rl > buf.length) break;
+      const type = buf[p] >> 4;
+      if (type === 3) {
+        state.count++;
+        state.tLast = performance.now();
+      } else if (type === 9) onSuback();
+      p = q + rl;
+    }
+    buf = buf.subarray(p);
+  });
+  sock.write(packet(0x10, [...mqttStr("MQTT"), 4, 0x02, 0, 60, ...mqttStr(`bench-observer-${uid()}`)]));
+  sock.write(packet(0x82, [0, 1, ...mqttStr(topic), 0]));
+  await subacked;
+  return { state, close: () => sock.destroy() };
+}
+
+// ------------------------------------------------------------------ scenarios
+
+const ITEMS = {
+  "pub-q0": { title: "publish to self, QoS 0", scenario: "pubSelf", qos: 0, metric: "rate", unit: "msg/s", better: "higher" },
+  "pub-q1": { title: "publish to self, QoS 1", scenario: "pubSelf", qos: 1, metric: "rate", unit: "msg/s", better: "higher" },
+  "pub-q2": { title: "publish to self, QoS 2", scenario: "pubSelf", qos: 2, metric: "rate", unit: "msg/s", better: "higher" },
+  "lat-q0": { title: "round trip QoS 0", scenario: "latency", qos: 0, metric: ["p50us", "p99us"], unit: "us", better: "lower" },
+  "lat-q1": { title: "round trip QoS 1", scenario: "latency", qos: 1, metric: ["p50us", "p99us"], unit: "us", better: "lower" },
+  "recv-q0": { title: "receive only, QoS 0", scenario: "recv", qos: 0, metric: "rate", unit: "msg/s", better: "higher" },
+  "recv-q1": { title: "receive only, QoS 1", scenario: "recv", qos: 1, metric: "rate", unit: "msg/s", better: "higher" },
+};
+
+let broker;
+let resumeBroker;
+let harness;
+let browser;
+const notes = [];
+const results = {}; // key -> client -> [result]
+let jobSeq = 0;
+
+function record(key, client, r) {
+  ((results[key] ??= {})[client] ??= []).push(r);
+}
+
+function describe(r) {
+  if (!r.ok) return `FAILED: ${String(r.error).split("\n")[0]}`;
+  const parts = [];
+  if (r.rate !== undefined) parts.push(`${Math.round(r.rate)} msg/s`);
+  if (r.p50us !== undefined) parts.push(`p50 ${Math.round(r.p50us)} us, p99 ${Math.round(r.p99us)} us`);
+  if (r.ms !== undefined) parts.push(`${Math.round(r.ms)} ms`);
+  if (r.lost) parts.push(`lost ${r.lost}`);
+  if (r.dup) parts.push(`dup ${r.dup}`);
+  if (r.errors) parts.push(`errors ${r.errors} (${r.firstError})`);
+  if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}`);
+  else if (r.frames !== undefined) parts.push(`${r.frames} frames in, ${r.sends} out`);
+  return parts.join(", ");
+}
+
+async function restartBrowser() {
+  await browser?.close();
+  browser = await launchChromium(`${harness.url}/bench/page/runner.html`);
+  if (browser.cdp) browser.session = await profilerSession(browser.cdp);
+}
+
+/** Runs a job, restarting the browser after a timeout. */
+async function runJob(job, onHook) {
+  job.id = ++jobSeq;
+  const r = await harness.run(job, onHook);
+  if (r.timeout) {
+    log(`  job ${job.id} (${job.client} ${job.scenario}) timed out: restarting the browser`);
+    await restartBrowser();
+  }
+  return r;
+}
+
+function baseJob(client, extra) {
+  return {
+    client,
+    url: broker.wsUrl,
+    topic: `bench/${uid()}/t`,
+    clientId: `bench-${client}-${uid()}`,
+    window: cfg.inflight,
+    window0: cfg.window0,
+    rawMode: cfg.rawMode,
+    counters: cfg.counters,
+    ...extra,
+  };
+}
+
+/** Profiling hooks: start/stop the V8 sampling profiler around the measured section. */
+function profileHooks(label) {
+  if (!profileMode) return async () => {};
+  const { cdp, session } = browser;
+  return async (name) => {
+    if (name === "start") {
+      await cdp.send("Profiler.enable", {}, session);
+      await cdp.send("Profiler.setSamplingInterval", { interval: 100 }, session);
+      await cdp.send("Profiler.start", {}, session);
+    } else if (name === "end") {
+      const { profile } = await cdp.send("Profiler.stop", {}, session);
+      const dir = path.join(benchDir, "profiles");
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, `${label}.cpuprofile`), JSON.stringify(profile));
+      summarizeProfile(label, profile);
+    }
+  };
+}
+
+function summarizeProfile(label, profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const cats = new Map();
+  const total = profile.samples.length;
+  for (const id of profile.samples) {
+    const n = byId.get(id);
+    const f = n.callFrame;
+    const file = f.url ? f.url.replace(/^.*\//, "") : "";
+    const name = `${f.functionName || "(anonymous)"} ${file}${f.url && !f.url.startsWith("wasm") ? `:${f.lineNumber + 1}` : ""}`;
+    self.set(name, (self.get(name) ?? 0) + 1);
+    let cat;
+    if (f.url.startsWith("wasm://")) cat = "wasm";
+    else if (file) cat = file;
+    else cat = f.functionName || "(native)";
+    cats.set(cat, (cats.get(cat) ?? 0) + 1);
+  }
+  const pct = (c) => `${((100 * c) / total).toFixed(1).padStart(5)}%`;
+  log(`\n  profile ${label}: ${total} samples (100 us), self time by category:`);
+  for (const [k, c] of [...cats].sort((a, b) => b[1] - a[1]).slice(0, 10)) log(`    ${pct(c)}  ${k}`);
+  log(`  top functions (self):`);
+  for (const [k, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 22)) log(`    ${pct(c)}  ${k}`);
+}
+
+async function runItem(key, client) {
+  const it = ITEMS[key];
+  const n = it.scenario === "latency" ? cfg.latN : cfg.n;
+  const job = baseJob(client, { scenario: it.scenario, qos: it.qos, n });
+  const label = `${client}-${key}`;
+  const prof = profileHooks(label);
+  let onHook = prof;
+  let pub;
+  if (it.scenario === "recv") {
+    const packets = encodePublishes(job.topic, it.qos, n);
+    pub = await tcpClient(broker.tcpPort, `bench-pub-${uid()}`);
+    onHook = async (name, msg) => {
+      await prof(name, msg);
+      if (name === "ready") pub.write(packets); // not awaited: the page is counting
+    };
+  }
+  const r = await runJob(job, onHook);
+  pub?.close();
+  record(key, client, r);
+  log(`  ${key.padEnd(8)} ${CLIENT_NAMES[client].padEnd(8)} ${describe(r)}`);
+}
+
+async function idbProbe() {
+  const r = await runJob(baseJob("wasmqtt", { scenario: "idbProbe", n: 20 }));
+  if (!r.ok) return { available: false, note: `probe failed: ${r.error}` };
+  if (r.created.length === 0)
+    return {
+      available: false,
+      note: 'persistence: "indexeddb" is accepted but wrote no IndexedDB database (indexedDB.databases() unchanged after 20 acknowledged QoS 1 publishes with clean: false): it behaves like "memory" in this build',
+    };
+  return { available: true, databases: r.created };
+}
+
+async function runPersist(idb) {
+  for (const persistence of ["memory", "indexeddb"]) {
+    const key = `persist-${persistence === "memory" ? "mem" : "idb"}`;
+    if (persistence === "indexeddb" && !idb.available) {
+      record(key, "wasmqtt", { ok: false, unavailable: true, error: "not available" });
+      log(`  ${key} wasmqtt  not available`);
+      continue;
+    }
+    // Smaller n than pub-q1: at ~250 msg/s, 20,000 IndexedDB-backed messages take 80 s per run.
+    const job = baseJob("wasmqtt", { scenario: "pubSelfPersist", qos: 1, n: cfg.persistN, persistence });
+    const r = await runJob(job, profileHooks(`wasmqtt-${key}`));
+    if (r.ok && persistence === "indexeddb" && r.idbCreated.length === 0) {
+      r.warning = "no IndexedDB database was created by this run";
+    }
+    record(key, "wasmqtt", r);
+    log(`  ${key.padEnd(8)} wasmqtt  ${describe(r)}${r.warning ? ` (${r.warning})` : ""}`);
+  }
+}
+
+async function runResume(idb) {
+  const key = "resume";
+  if (!idb.available) {
+    record(key, "wasmqtt", { ok: false, unavailable: true, error: "not available" });
+    log(`  resume   wasmqtt  skipped: not available (${idb.note})`);
+    return;
+  }
+  // Phase 1: broker down, n QoS 1 publishes queued (stored), then the page reloads.
+  await resumeBroker.stop();
+  const job = baseJob("wasmqtt", { url: resumeBroker.wsUrl, n: cfg.resumeN });
+  const stored = await runJob({ ...job, scenario: "resumeStore" });
+  if (!stored.ok || stored.stored === 0 || stored.idbCreated.length === 0) {
+    const note = !stored.ok ? stored.error : stored.stored === 0 ? "outbox() empty after queuing messages offline" : "no IndexedDB database after queuing messages offline";
+    record(key, "wasmqtt", { ok: false, unavailable: true, error: `not available: ${note}` });
+    log(`  resume   wasmqtt  skipped: ${note}`);
+    return;
+  }
+  // Phase 2 (the page has reloaded): broker up, an observer on the topic, the page connects
+  // and waits until every restored message is acknowledged.
+  await resumeBroker.start();
+  const obs = await tcpCounter(resumeBroker.tcpPort, job.topic);
+  const r = await runJob({ ...job, scenario: "resumeDrain" });
+  const deadline = Date.now() + 3000;
+  while (obs.state.count < cfg.resumeN && Date.now() < deadline) await sleep(50);
+  obs.close();
+  await resumeBroker.stop();
+  const res = { ...r, stored: stored.stored, storeCallMs: stored.callMs, observed: obs.state.count, ms: r.drainMs };
+  if (r.ok && !(r.restored > 0)) {
+    res.ok = false;
+    res.unavailable = true;
+    res.error = `not available: after the reload the client reports ${r.restored} stored messages (outbox())`;
+  } else if (r.ok && !r.drained) {
+    res.ok = false;
+    res.error = `not drained: ${r.delivered}/${r.restored} acknowledged after ${Math.round(r.drainMs)} ms (capped at 30 s; ${Math.round((r.delivered / r.drainMs) * 1000)} msg/s)`;
+  }
+  record(key, "wasmqtt", res);
+  if (r.counters) log(`  resume   counters: frames in/out ${r.counters.framesIn}/${r.counters.framesOut}`);
+  log(`  resume   wasmqtt  ${res.ok ? `${Math.round(r.drainMs)} ms from connect() to the last ack (CONNACK after ${Math.round(r.connectMs)} ms); restored ${r.restored}/${stored.stored} stored, broker delivered ${obs.state.count}` : res.error}`);
+}
+
+// ------------------------------------------------------------------ report
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function stats(list, metric) {
+  const vals = (list ?? []).filter((r) => r.ok).map((r) => r[metric]);
+  if (!vals.length) return null;
+  return { median: median(vals), min: Math.min(...vals), max: Math.max(...vals), values: vals };
+}
+
+const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(v >= 10 ? 1 : 2));
+const cell = (s) => (s ? `${fmt(s.median)} [${fmt(s.min)}-${fmt(s.max)}]` : "n/a");
+
+function report(sz, brokerConf, idb) {
+  const rows = [];
+  const summary = {};
+  const metricRows = [];
+  for (const key of Object.keys(ITEMS)) {
+    if (!results[key]) continue;
+    const it = ITEMS[key];
+    for (const m of Array.isArray(it.metric) ? it.metric : [it.metric]) {
+      const label = Array.isArray(it.metric) ? `${it.title} ${m.replace("us", "")} (${it.unit})` : `${it.title} (${it.unit})`;
+      metricRows.push({ key, m, label, better: it.better });
+    }
+  }
+  for (const { key, m, label, better } of metricRows) {
+    const s = Object.fromEntries(cfg.clients.map((c) => [c, stats(results[key]?.[c], m)]));
+    const ratio = (a, b) => (s[a] && s[b] ? s[a].median / s[b].median : null);
+    const row = {
+      label,
+      better,
+      ...Object.fromEntries(cfg.clients.map((c) => [c, s[c]])),
+      wasmqttVsMqttjs: ratio("wasmqtt", "mqttjs"),
+      wasmqttVsRaw: ratio("wasmqtt", "raw"),
+      mqttjsVsRaw: ratio("mqttjs", "raw"),
+      lost: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).reduce((a, r) => a + (r.lost ?? 0), 0)])),
+      dup: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).reduce((a, r) => a + (r.dup ?? 0), 0)])),
+      failed: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).filter((r) => !r.ok).length])),
+    };
+    rows.push(row);
+    summary[`${key}${m === "rate" ? "" : `-${m}`}`] = row;
+  }
+
+  const cols = cfg.clients;
+  const W = [40, ...cols.map(() => 26), 10, 10, 10];
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(W[i])).join(" ").trimEnd();
+  log("\n" + "=".repeat(160));
+  log(`Results: median [min-max] of ${cfg.runs} run(s); ratios are of medians (wasmqtt / X; higher is better for msg/s, lower for us)`);
+  log(line(["scenario", ...cols.map((c) => CLIENT_NAMES[c]), "w/MQTT.js", "w/raw", "MQTT.js/raw"]));
+  for (const r of rows) {
+    const rt = (x) => (x == null ? "-" : `${x.toFixed(2)}x`);
+    log(line([r.label, ...cols.map((c) => cell(r[c])), rt(r.wasmqttVsMqttjs), rt(r.wasmqttVsRaw), rt(r.mqttjsVsRaw)]));
+  }
+  const lossy = rows.filter((r) => cols.some((c) => r.lost[c] || r.dup[c] || r.failed[c]));
+  if (lossy.length) {
+    log("lost / duplicated / failed runs (sums over runs):");
+    for (const r of lossy) log(`  ${r.label}: ${cols.map((c) => `${CLIENT_NAMES[c]} ${r.lost[c]}/${r.dup[c]}/${r.failed[c]}`).join(", ")}`);
+  } else if (rows.length) log("lost / duplicated: none in any run");
+
+  // wasmqtt-only scenarios
+  const extra = {};
+  if (results["persist-mem"]) {
+    const mem = stats(results["persist-mem"].wasmqtt, "rate");
+    const idbS = stats(results["persist-idb"]?.wasmqtt, "rate");
+    extra.persist = { memory: mem, indexeddb: idbS, ratio: mem && idbS ? idbS.median / mem.median : null, note: idb.available ? undefined : idb.note };
+    log(`\nwasmqtt QoS 1 publish to self, clean: false, n ${cfg.persistN} (msg/s): memory ${cell(mem)}, indexeddb ${idb.available ? cell(idbS) : "not available"}${extra.persist.ratio ? `, idb/memory ${extra.persist.ratio.toFixed(2)}x` : ""}`);
+    if (!idb.available) log(`  (${idb.note})`);
+  }
+  if (results.resume) {
+    const rs = stats(results.resume.wasmqtt, "ms");
+    extra.resume = { ms: rs, runs: results.resume.wasmqtt };
+    const runs = results.resume.wasmqtt;
+    const line = rs ? cell(rs) : runs.every((r) => r.unavailable) ? `not available (${runs[0].error}${idb.note ? `; ${idb.note}` : ""})` : "no run drained";
+    log(`wasmqtt resume after reload, ${cfg.resumeN} stored QoS 1 messages, until the last is acknowledged (ms): ${line}`);
+    for (const r of runs.filter((r) => !r.ok && !r.unavailable)) log(`  ${r.error}`);
+  }
+  log(`\nShipped size (glue JS + wasm; gzip -9 per file):`);
+  for (const c of cols) log(`  ${CLIENT_NAMES[c].padEnd(8)} ${sz[c].raw.toLocaleString("en-US").padStart(9)} B raw, ${sz[c].gzip.toLocaleString("en-US").padStart(8)} B gzip   (${sz[c].files.join(" + ")})`);
+  log("=".repeat(160));
+
+  const out = {
+    date: new Date().toISOString(),
+    command: `node bench/run.mjs ${argv.join(" ")}`.trim(),
+    config: cfg,
+    environment: {
+      chromium: safe(() => execFileSync(CHROMIUM, ["--version"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim()),
+      mosquitto: safe(() => spawnSync("mosquitto", ["-h"]).stdout.toString().split("\n")[0]),
+      node: process.version,
+      cpus: os.cpus().length,
+      loadavgAtStart: loadAtStart,
+      loadavgAtEnd: os.loadavg(),
+      cpuModel: os.cpus()[0]?.model,
+      wasmqttCommit: safe(() => execFileSync("git", ["-C", repoRoot, "rev-parse", "--short", "HEAD"]).toString().trim()),
+      pkgWasmSha256: safe(() => execFileSync("sha256sum", [path.join(cfg.pkgDir, "wasmqtt_bg.wasm")]).toString().split(" ")[0]),
+      mqttjs: JSON.parse(fs.readFileSync(path.join(repoRoot, "node_modules/mqtt/package.json"), "utf8")).version,
+    },
+    brokerConfig: brokerConf,
+    sizes: sz,
+    summary,
+    wasmqttOnly: extra,
+    indexeddb: idb,
+    notes,
+    raw: results,
+  };
+  fs.mkdirSync(path.dirname(cfg.out), { recursive: true });
+  fs.writeFileSync(cfg.out, JSON.stringify(out, null, 2) + "\n");
+  log(`wrote ${path.relative(process.cwd(), cfg.out)}`);
+}
+
+function safe(f) {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
+}
+
+// ------------------------------------------------------------------ main
+
+let loadAtStart;
+async function main() {
+  const t0 = Date.now();
+  loadAtStart = os.loadavg();
+  log(`load average ${loadAtStart.map((x) => x.toFixed(2)).join(" ")} on ${os.cpus().length} CPUs (other work on the machine skews absolute numbers; ratios within a run are interleaved)`);
+  await waitForPkg(cfg.pkgDir);
+  const sz = sizes();
+  broker = await startBroker({ name: "bench", maxInflight: cfg.inflight, maxQueued: cfg.maxQueued, persistence: false });
+  const brokerConf = fs.readFileSync(broker.configFile, "utf8");
+  log(`mosquitto ${broker.wsUrl} (ws) ${broker.tcpUrl} (tcp), config ${broker.configFile}:`);
+  log(brokerConf.replace(/^/gm, "  | ").trimEnd());
+  if (cfg.only.includes("resume")) {
+    resumeBroker = await startBroker({ name: "bench-resume", maxInflight: cfg.inflight, maxQueued: cfg.maxQueued, persistence: false });
+    await resumeBroker.stop();
+  }
+  harness = new Harness();
+  await harness.start();
+  log(`harness ${harness.url}; chromium ${cfg.driver === "playwright" ? "through playwright-core (instrumented: the pitfall)" : "as a plain child process (no DevTools client while measuring)"}${profileMode ? " with --remote-debugging-pipe for the profiler" : ""}`);
+  log(`runs ${cfg.runs}, n ${cfg.n}, latency n ${cfg.latN}, QoS 1/2 window ${cfg.inflight}, QoS 0 window ${cfg.window0}, clients ${cfg.clients.join(" ")}`);
+  await restartBrowser();
+
+  try {
+    // Warm-up (discarded): load each client and JIT its paths once.
+    for (const c of cfg.clients) {
+      const r = await runJob(baseJob(c, { scenario: "pubSelf", qos: 1, n: 1000 }));
+      if (!r.ok) throw new Error(`warm-up of ${c} failed: ${r.error}`);
+    }
+    const idb = cfg.only.includes("persist") || cfg.only.includes("resume") ? await idbProbe() : { available: false, note: "not run" };
+    if (!idb.available && idb.note !== "not run") {
+      notes.push(`indexeddb: ${idb.note}`);
+      log(`IndexedDB probe: not available: ${idb.note}`);
+    }
+    for (let run = 1; run <= cfg.runs; run++) {
+      log(`run ${run}/${cfg.runs}`);
+      for (const key of Object.keys(ITEMS)) {
+        if (!cfg.only.includes(key)) continue;
+        for (const c of cfg.clients) await runItem(key, c);
+      }
+      if (cfg.clients.includes("wasmqtt")) {
+        if (cfg.only.includes("persist")) await runPersist(idb);
+        if (cfg.only.includes("resume")) await runResume(idb);
+      }
+    }
+    harness.exitPage();
+    report(sz, brokerConf, idb);
+  } finally {
+    await browser?.close();
+    harness.close();
+    await broker.dispose();
+    await resumeBroker?.dispose();
+  }
+  log(`total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err.stack ?? err}`);
+  process.exit(1);
+});
