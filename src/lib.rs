@@ -15,7 +15,10 @@ pub mod codec;
 pub mod session;
 pub mod store;
 
+/// The JavaScript API; public only so browser tests written in Rust can
+/// call it as JavaScript does.
 #[cfg(target_arch = "wasm32")]
-mod js;
+#[doc(hidden)]
+pub mod js;
 #[cfg(target_arch = "wasm32")]
 mod transport;
