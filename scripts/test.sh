@@ -150,6 +150,13 @@ if start_servers; then
   else
     skip_stage browser-node "pkg/ did not build"
   fi
+  if [[ " ${results[*]: -2} " == *" FAIL "* ]]; then
+    for f in "$tmp"/servers/*/mosquitto.log; do
+      [ -f "$f" ] || continue
+      echo "--- last lines of ${f#"$root"/}"
+      tail -n 20 "$f"
+    done
+  fi
 else
   failed=1
   skip_stage browser-wasm "servers did not start"

@@ -2,7 +2,8 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { launchBrowser, openPage, tempProfileDir, removeDir } from "./harness.mjs";
+import mqtt from "mqtt";
+import { env, launchBrowser, openPage, tempProfileDir, removeDir } from "./harness.mjs";
 
 let browser;
 before(async () => {
@@ -27,11 +28,22 @@ test("pkg/wasmqtt.js init() instantiates the optimized module in a page and a wo
   assert.equal(served.size, fs.statSync(new URL("../../pkg/wasmqtt_bg.wasm", import.meta.url)).size);
 });
 
-test("www/index.html loads the package", async () => {
-  const page = await openPage(browser, "/www/index.html");
-  await page.waitForFunction(() => window.wasmqttReady !== undefined, null, { timeout: 20000 });
+test("www/index.html (the demo page) loads the package and shows a message published over TCP", async () => {
+  const topic = `smoke-demo/${process.pid}`;
+  const url = `/www/index.html?broker=${encodeURIComponent(env.wsUrl)}&filter=${encodeURIComponent(`${topic}/#`)}`;
+  const page = await openPage(browser, url);
+  await page.waitForFunction(() => window.wasmqttReady !== undefined, null, { timeout: 30000 });
   const ready = await page.evaluate(() => window.wasmqttReady);
   assert.equal(ready.ok, true, `www/index.html: ${JSON.stringify(ready)}\n${page.consoleLines.join("\n")}`);
+  // An independent MQTT.js client over TCP publishes; the page's table shows the value.
+  const observer = await mqtt.connectAsync(env.tcpUrl, { reconnectPeriod: 0 });
+  try {
+    await observer.publishAsync(`${topic}/t1`, "21.5", { qos: 1 });
+    await page.waitForFunction((t) => document.body.innerText.includes(t), `${topic}/t1`, { timeout: 10000 });
+    assert.match(await page.evaluate(() => document.body.innerText), /21\.5/);
+  } finally {
+    await observer.endAsync();
+  }
 });
 
 test("a persistent profile keeps IndexedDB across a browser restart (harness check)", async () => {
