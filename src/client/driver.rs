@@ -9,6 +9,8 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::codec::{ConnAck, Properties, Publish, Subscription};
 use crate::session::{CloseReason, Event, Message, Output, PersistOp, Session, StoredMessage};
@@ -93,7 +95,10 @@ struct State {
     ended: bool,
     attempt: u32,
     frame: Vec<u8>,
-    flush_scheduled: bool,
+    /// A flush is due in a microtask (end of this task).
+    micro_scheduled: bool,
+    /// A flush is due in a macrotask (after the tasks already queued).
+    macro_scheduled: bool,
     timer: Option<(u64, Timeout)>,
     attempt_timer: Option<Timeout>,
     reconnect_timer: Option<Timeout>,
@@ -106,6 +111,13 @@ struct State {
     held: Vec<u8>,
     /// Written batches awaiting their commit, oldest first.
     gates: VecDeque<Gate>,
+    /// Receive buffer, reused for every frame.
+    rx: Vec<u8>,
+    /// Inside the handling of a received frame: bytes wait for a macrotask,
+    /// so the answers to frames already queued share one frame.
+    receiving: bool,
+    /// Posts a macrotask (MessageChannel) that flushes.
+    macrotask: Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)>,
 }
 
 fn now_ms() -> u64 {
@@ -134,7 +146,8 @@ impl Driver {
                 ended: false,
                 attempt: 0,
                 frame: Vec::new(),
-                flush_scheduled: false,
+                micro_scheduled: false,
+                macro_scheduled: false,
                 timer: None,
                 attempt_timer: None,
                 reconnect_timer: None,
@@ -143,6 +156,9 @@ impl Driver {
                 ops: Vec::new(),
                 held: Vec::new(),
                 gates: VecDeque::new(),
+                rx: Vec::new(),
+                receiving: false,
+                macrotask: None,
             }),
             notes: RefCell::new(VecDeque::new()),
             delivering: Cell::new(false),
@@ -196,6 +212,7 @@ impl Driver {
             if s.ended {
                 return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
             }
+            s.receiving = false;
             let r = s.session.publish(message, now_ms());
             s.drain(notes);
             r.map_err(|e| ClientError::from_publish(&e))
@@ -212,6 +229,7 @@ impl Driver {
             if s.ended {
                 return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
             }
+            s.receiving = false;
             let r = s.session.subscribe(subscriptions, properties, now_ms());
             s.drain(notes);
             r.map_err(|e| ClientError::from_request(&e))
@@ -228,6 +246,7 @@ impl Driver {
             if s.ended {
                 return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
             }
+            s.receiving = false;
             let r = s.session.unsubscribe(filters, properties, now_ms());
             s.drain(notes);
             r.map_err(|e| ClientError::from_request(&e))
@@ -259,6 +278,7 @@ impl Driver {
     fn step<R>(&self, f: impl FnOnce(&mut State, &mut VecDeque<Notification>) -> R) -> R {
         let r = self.step_quiet(f);
         self.deliver();
+        self.state.borrow_mut().receiving = false;
         r
     }
 
@@ -276,7 +296,15 @@ impl Driver {
             let now = now_ms();
             match event {
                 TransportEvent::Open => s.session.handle_connected(now),
-                TransportEvent::Data(bytes) => s.session.handle_bytes(&bytes, now),
+                TransportEvent::Data(view) => {
+                    // Copy into one reused buffer: no allocation per frame.
+                    let mut rx = std::mem::take(&mut s.rx);
+                    rx.resize(view.length() as usize, 0);
+                    view.copy_to(&mut rx);
+                    s.receiving = true;
+                    s.session.handle_bytes(&rx, now);
+                    s.rx = rx;
+                }
                 TransportEvent::Closed => {
                     let err = ClientError::new(ErrorCode::ConnectionLost, "connection closed");
                     s.link_lost(err, notes);
@@ -433,11 +461,17 @@ impl State {
         // Bytes the session queued before closing (DISCONNECT) go out first.
         self.flush(notes);
         if reason == CloseReason::Requested {
-            // Ending: what waits for a commit goes now (the writes are
-            // committed already and complete without us).
+            // Ending: write what is pending and send everything in order
+            // now; the transactions complete without us.
+            let ops = std::mem::take(&mut self.ops);
+            if let (false, Some(store)) = (ops.is_empty(), self.store.as_mut()) {
+                let _ = store.write(&ops);
+            }
             for gate in std::mem::take(&mut self.gates) {
                 self.send(&gate.bytes);
             }
+            let held = std::mem::take(&mut self.held);
+            self.send(&held);
             self.transport = None;
             if let Some(store) = &self.store {
                 store.close();
@@ -526,13 +560,27 @@ impl State {
         notes.push_back(Notification::End);
     }
 
+    /// Arranges for pending bytes to leave in one frame: at the end of this
+    /// task for the application's commands (latency), or after the tasks
+    /// already queued for answers to received frames (mosquitto sends one
+    /// packet per frame, so acks to a burst then share a frame).
     fn schedule_flush(&mut self) {
-        if self.flush_scheduled {
+        if self.micro_scheduled || (self.receiving && self.macro_scheduled) {
             return;
         }
-        self.flush_scheduled = true;
+        if self.receiving {
+            if self.macrotask.is_none() {
+                self.macrotask = self.make_macrotask();
+            }
+            if let Some((channel, _)) = &self.macrotask {
+                if channel.port2().post_message(&JsValue::UNDEFINED).is_ok() {
+                    self.macro_scheduled = true;
+                    return;
+                }
+            }
+        }
+        self.micro_scheduled = true;
         let me = self.me.clone();
-        // A microtask: everything queued in this task leaves in one frame.
         wasm_bindgen_futures::spawn_local(async move {
             if let Some(d) = me.upgrade() {
                 d.flush();
@@ -540,15 +588,36 @@ impl State {
         });
     }
 
+    fn make_macrotask(&self) -> Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)> {
+        let channel = web_sys::MessageChannel::new().ok()?;
+        let me = self.me.clone();
+        let on_message = Closure::<dyn FnMut()>::new(move || {
+            if let Some(d) = me.upgrade() {
+                d.state.borrow_mut().macro_scheduled = false;
+                d.flush();
+            }
+        });
+        channel
+            .port1()
+            .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Some((channel, on_message))
+    }
+
     /// Sends this turn's free bytes, writes its operations in one
     /// transaction, and gates the bytes that follow them on its commit.
     fn flush(&mut self, notes: &mut VecDeque<Notification>) {
-        self.flush_scheduled = false;
+        self.micro_scheduled = false;
         if !self.frame.is_empty() {
             let frame = std::mem::take(&mut self.frame);
             self.send(&frame);
             self.frame = frame;
             self.frame.clear();
+        }
+        if !self.gates.is_empty() {
+            // A transaction is committing: this turn's operations and bytes
+            // wait and go together in the next one (group commit), so one
+            // commit carries everything that arrived while the last ran.
+            return;
         }
         let held = std::mem::take(&mut self.held);
         if !self.ops.is_empty() {
@@ -571,11 +640,8 @@ impl State {
                     self.store_failed(&seqs, &ClientError::from_store(&e), notes);
                 }
             }
-        } else if !held.is_empty() {
-            match self.gates.back_mut() {
-                Some(last) => last.bytes.extend_from_slice(&held),
-                None => self.send(&held),
-            }
+        } else {
+            self.send(&held);
         }
     }
 
@@ -596,6 +662,8 @@ impl State {
         if let WriteOutcome::Failed(e) = outcome {
             self.store_failed(&gate.seqs, &ClientError::from_store(&e), notes);
         }
+        // What waited for this commit goes now, with the next transaction.
+        self.flush(notes);
     }
 
     fn store_failed(&self, seqs: &[u64], err: &ClientError, notes: &mut VecDeque<Notification>) {

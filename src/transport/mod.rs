@@ -10,8 +10,8 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 pub(crate) enum TransportEvent {
     /// The socket is open.
     Open,
-    /// One binary frame.
-    Data(Vec<u8>),
+    /// One binary frame (a view of the received buffer, not yet copied).
+    Data(js_sys::Uint8Array),
     /// The socket closed (after an error, too).
     Closed,
 }
@@ -38,7 +38,7 @@ impl WebSocketTransport {
         let h = handler.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             if let Ok(buf) = e.data().dyn_into::<js_sys::ArrayBuffer>() {
-                h(TransportEvent::Data(js_sys::Uint8Array::new(&buf).to_vec()));
+                h(TransportEvent::Data(js_sys::Uint8Array::new(&buf)));
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_e: CloseEvent| {
