@@ -12,6 +12,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
+# Everything the stages need (idempotent and quick when already installed).
+if [ -z "${WASMQTT_SKIP_INSTALL:-}" ]; then
+  bash scripts/install-deps.sh || { echo "test.sh: installing the tools failed" >&2; exit 1; }
+fi
+
 tmp=$root/.ci/tmp
 mkdir -p "$tmp"
 logs=$tmp/logs
