@@ -14,7 +14,9 @@ rm -f "$envfile"
 node tests/browser/servers.mjs --ws-port "${WASMQTT_DEMO_WS_PORT:-9001}" --static-port "${WASMQTT_DEMO_HTTP_PORT:-8080}" \
   --no-auth --no-proxy --write-env "$envfile" &
 servers=$!
+feed=""
 cleanup() {
+  [ -n "$feed" ] && kill -TERM "$feed" 2>/dev/null || true
   kill -TERM "$servers" 2>/dev/null || true
   wait "$servers" 2>/dev/null || true
   rm -f "$envfile"
@@ -29,6 +31,9 @@ for _ in $(seq 300); do
 done
 # shellcheck disable=SC1090
 source "$envfile"
+# Simulated sensors, so the dashboard has something live to show.
+node scripts/demo-feed.mjs "$WASMQTT_TEST_TCP_URL" &
+feed=$!
 echo
 echo "demo: broker (WebSocket) $WASMQTT_TEST_WS_URL   (TCP $WASMQTT_TEST_TCP_URL, e.g. mosquitto_pub -h 127.0.0.1 -p ${WASMQTT_TEST_TCP_URL##*:} -t demo/t -m hi)"
 echo "demo: open $WASMQTT_TEST_STATIC_URL/www/index.html?broker=$WASMQTT_TEST_WS_URL"
