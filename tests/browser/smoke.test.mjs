@@ -36,12 +36,14 @@ test("www/index.html (the demo page) loads the package and shows a message publi
   const ready = await page.evaluate(() => window.wasmqttReady);
   assert.equal(ready.ok, true, `www/index.html: ${JSON.stringify(ready)}\n${page.consoleLines.join("\n")}`);
   // An independent MQTT.js client over TCP publishes; the page's table shows the value.
+  // Retained, since the page may report ready before its SUBSCRIBE is acknowledged.
   const observer = await mqtt.connectAsync(env.tcpUrl, { reconnectPeriod: 0 });
   try {
-    await observer.publishAsync(`${topic}/t1`, "21.5", { qos: 1 });
+    await observer.publishAsync(`${topic}/t1`, "21.5", { qos: 1, retain: true });
     await page.waitForFunction((t) => document.body.innerText.includes(t), `${topic}/t1`, { timeout: 10000 });
     assert.match(await page.evaluate(() => document.body.innerText), /21\.5/);
   } finally {
+    await observer.publishAsync(`${topic}/t1`, "", { qos: 1, retain: true }); // clear it
     await observer.endAsync();
   }
 });
