@@ -107,8 +107,11 @@ struct State {
     store: Option<IndexedDbStore>,
     /// Operations of this turn, written in one transaction at the flush.
     ops: Vec<PersistOp>,
-    /// Bytes of this turn produced after its first operation.
+    /// Bytes that wait for the next transaction's commit (or for bytes
+    /// already waiting).
     held: Vec<u8>,
+    /// `ops` holds an operation that guards the bytes after it.
+    guarding: bool,
     /// Written batches awaiting their commit, oldest first.
     gates: VecDeque<Gate>,
     /// Receive buffer, reused for every frame.
@@ -155,6 +158,7 @@ impl Driver {
                 store,
                 ops: Vec::new(),
                 held: Vec::new(),
+                guarding: false,
                 gates: VecDeque::new(),
                 rx: Vec::new(),
                 receiving: false,
@@ -408,11 +412,15 @@ impl State {
         while let Some(output) = self.session.poll_output() {
             match output {
                 Output::Transmit(bytes) => {
-                    // Write-ahead: bytes behind an operation wait for its commit.
-                    let target = if self.ops.is_empty() && self.gates.is_empty() {
-                        &mut self.frame
-                    } else {
+                    // Write-ahead: bytes behind a guarding operation wait for
+                    // its commit, and bytes never overtake waiting bytes.
+                    let wait = self.guarding
+                        || !self.held.is_empty()
+                        || self.gates.iter().any(|g| !g.bytes.is_empty());
+                    let target = if wait {
                         &mut self.held
+                    } else {
+                        &mut self.frame
                     };
                     if target.is_empty() {
                         *target = bytes;
@@ -424,6 +432,7 @@ impl State {
                 // With memory persistence the session's own state is the store.
                 Output::Persist(op) => {
                     if self.store.is_some() {
+                        self.guarding |= op.guards_transmit();
                         self.ops.push(op);
                         self.schedule_flush();
                     }
@@ -464,6 +473,7 @@ impl State {
             // Ending: write what is pending and send everything in order
             // now; the transactions complete without us.
             let ops = std::mem::take(&mut self.ops);
+            self.guarding = false;
             if let (false, Some(store)) = (ops.is_empty(), self.store.as_mut()) {
                 let _ = store.write(&ops);
             }
@@ -629,12 +639,21 @@ impl State {
                     _ => None,
                 })
                 .collect();
+            let guarding = std::mem::take(&mut self.guarding);
             let written = match self.store.as_mut() {
                 Some(store) => store.write(&ops),
                 None => Ok(()),
             };
             match written {
-                Ok(()) => self.gates.push_back(Gate { bytes: held, seqs }),
+                Ok(()) if guarding => self.gates.push_back(Gate { bytes: held, seqs }),
+                Ok(()) => {
+                    // Nothing here must be durable first: the bytes go now.
+                    self.send(&held);
+                    self.gates.push_back(Gate {
+                        bytes: Vec::new(),
+                        seqs,
+                    });
+                }
                 Err(e) => {
                     self.send(&held);
                     self.store_failed(&seqs, &ClientError::from_store(&e), notes);

@@ -570,6 +570,7 @@ impl Session {
                         packet_id: entry.stored.packet_id,
                         state: MessageState::Sent,
                         attempts: entry.stored.attempts,
+                        qos: entry.stored.message.qos,
                     }
                 } else {
                     PersistOp::PutMessage(Box::new(entry.stored.clone()))
@@ -1060,6 +1061,7 @@ impl Session {
                             packet_id: 0,
                             state: MessageState::Queued,
                             attempts: entry.stored.attempts,
+                            qos: entry.stored.message.qos,
                         }));
                     }
                     requeue.push(entry);
@@ -1216,6 +1218,7 @@ impl Session {
                         packet_id: ack.packet_id,
                         state: MessageState::Received,
                         attempts,
+                        qos: QoS::ExactlyOnce,
                     }));
                 }
                 self.send_pubrel(ack.packet_id, 0, now);

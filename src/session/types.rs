@@ -69,8 +69,10 @@ pub struct SessionState {
     pub subscriptions: Vec<Subscription>,
 }
 
-/// A change the driver must make durable before the next [`Output::Transmit`]
-/// that follows it is sent.
+/// A change for the store. Those for which [`PersistOp::guards_transmit`]
+/// holds must be durable before the next [`Output::Transmit`] that follows
+/// them is sent; the others may be written later (losing them in a crash
+/// only repeats work the protocol tolerates).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersistOp {
     /// Store (insert or replace) a whole outgoing message.
@@ -85,6 +87,10 @@ pub enum PersistOp {
         state: MessageState,
         /// Its attempt count.
         attempts: u32,
+        /// Its QoS (whether the new packet id must be durable before the
+        /// PUBLISH that carries it: only for QoS 2, where a different id on
+        /// resume would be a new message to the broker).
+        qos: QoS,
     },
     /// The message is complete (or failed): forget it.
     DeleteMessage {
@@ -110,6 +116,28 @@ pub enum PersistOp {
         /// Its filter.
         filter: String,
     },
+}
+
+impl PersistOp {
+    /// Whether the bytes that follow this operation may leave only once it
+    /// is durable: a new message (write-ahead), a QoS 2 packet id or PUBREC
+    /// state, and incoming QoS 2 ids (their loss would deliver twice, or
+    /// drop a new message that reuses a released id). Deleting a completed
+    /// message, QoS 1 state and subscriptions need no such wait.
+    pub fn guards_transmit(&self) -> bool {
+        match self {
+            PersistOp::PutMessage(_)
+            | PersistOp::PutIncoming { .. }
+            | PersistOp::DeleteIncoming { .. }
+            | PersistOp::ClearIncoming => true,
+            PersistOp::SetMessageState { state, qos, .. } => {
+                *qos == QoS::ExactlyOnce && *state != MessageState::Queued
+            }
+            PersistOp::DeleteMessage { .. }
+            | PersistOp::PutSubscription(_)
+            | PersistOp::DeleteSubscription { .. } => false,
+        }
+    }
 }
 
 /// What the application learns from the session.

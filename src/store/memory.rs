@@ -32,6 +32,7 @@ impl MemoryStore {
                 packet_id,
                 state,
                 attempts,
+                ..
             } => {
                 if let Some(m) = self.messages.get_mut(seq) {
                     m.packet_id = *packet_id;

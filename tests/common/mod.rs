@@ -1065,6 +1065,7 @@ impl Store {
                 packet_id,
                 state,
                 attempts,
+                ..
             } => match self.messages.get_mut(seq) {
                 Some(m) => {
                     m.packet_id = *packet_id;
