@@ -270,7 +270,8 @@ impl IndexedDbStore {
                 .target()
                 .and_then(|t| t.dyn_into::<IdbTransaction>().ok())
                 .and_then(|tx| tx.error())
-                .map(|err| err.message())
+                // Chromium's QuotaExceededError has an empty message: keep the name.
+                .map(|err| format!("{}: {}", err.name(), err.message()))
                 .unwrap_or_else(|| "transaction aborted".into());
             on_outcome(WriteOutcome::Failed(StoreError::Write(why)));
         });
@@ -312,6 +313,7 @@ impl IndexedDbStore {
                     packet_id,
                     state,
                     attempts,
+                    ..
                 } => {
                     let st = state_value(*packet_id, state_code(*state), *attempts);
                     states.put_with_key(&st, &JsValue::from(*seq as f64))?;
