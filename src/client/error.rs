@@ -94,7 +94,9 @@ impl ClientError {
             PublishError::Closed => ErrorCode::Closed,
             PublishError::Rejected { .. } | PublishError::SessionLost => ErrorCode::PublishFailed,
         };
-        let mut err = ClientError::new(code, e.to_string());
+        let mut message = String::new();
+        e.describe(&mut message);
+        let mut err = ClientError::new(code, message);
         if let PublishError::Rejected { reason_code, .. } = e {
             err.reason_code = Some(*reason_code);
         }
@@ -110,7 +112,9 @@ impl ClientError {
                 ErrorCode::PacketTooLarge
             }
         };
-        ClientError::new(code, e.to_string())
+        let mut message = String::new();
+        e.describe(&mut message);
+        ClientError::new(code, message)
     }
 
     /// The error a store failure reports.
@@ -132,9 +136,11 @@ impl ClientError {
             }
             _ => (ErrorCode::ConnectionLost, None),
         };
+        let mut message = String::new();
+        reason.describe(&mut message);
         ClientError {
             code,
-            message: reason.to_string(),
+            message,
             reason_code,
         }
     }

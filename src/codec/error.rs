@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::packet::PacketType;
+use super::text::{push_dec, push_hex};
 use super::topic::TopicError;
 
 /// Why bytes could not be decoded as an MQTT packet. Every one of these is a
@@ -76,48 +77,83 @@ pub enum DecodeError {
     InvalidTopic(TopicError),
 }
 
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::MalformedVarInt => write!(f, "malformed variable byte integer"),
+impl DecodeError {
+    /// Appends the message (what `Display` writes) to `out`.
+    pub(crate) fn describe(&self, out: &mut String) {
+        let (text, value) = match self {
+            DecodeError::MalformedVarInt => ("malformed variable byte integer", None),
             DecodeError::NonMinimalVarInt => {
-                write!(f, "variable byte integer not in its shortest form")
+                ("variable byte integer not in its shortest form", None)
             }
             DecodeError::PacketTooLarge { size, max } => {
-                write!(f, "packet of {size} bytes exceeds maximum of {max}")
+                out.push_str("packet of ");
+                push_dec(out, *size as u64);
+                out.push_str(" bytes exceeds maximum of ");
+                push_dec(out, *max as u64);
+                return;
             }
-            DecodeError::InvalidPacketType(t) => write!(f, "invalid packet type {t}"),
+            DecodeError::InvalidPacketType(t) => {
+                out.push_str("invalid packet type ");
+                push_dec(out, u64::from(*t));
+                return;
+            }
             DecodeError::InvalidFlags { packet_type, flags } => {
-                write!(
-                    f,
-                    "invalid fixed header flags {flags:#x} for {packet_type:?}"
-                )
+                out.push_str("invalid fixed header flags ");
+                push_hex(out, u32::from(*flags), 1);
+                out.push_str(" for ");
+                out.push_str(packet_type.name());
+                return;
             }
-            DecodeError::InvalidQoS => write!(f, "invalid QoS 3"),
-            DecodeError::ZeroPacketId => write!(f, "packet identifier 0"),
-            DecodeError::Truncated => write!(f, "field truncated by end of packet"),
-            DecodeError::TrailingBytes => write!(f, "unexpected bytes at end of packet"),
-            DecodeError::InvalidUtf8 => write!(f, "string is not valid UTF-8"),
-            DecodeError::NullCharacter => write!(f, "string contains U+0000"),
-            DecodeError::InvalidProtocolName => write!(f, "protocol name is not MQTT"),
+            DecodeError::InvalidQoS => ("invalid QoS 3", None),
+            DecodeError::ZeroPacketId => ("packet identifier 0", None),
+            DecodeError::Truncated => ("field truncated by end of packet", None),
+            DecodeError::TrailingBytes => ("unexpected bytes at end of packet", None),
+            DecodeError::InvalidUtf8 => ("string is not valid UTF-8", None),
+            DecodeError::NullCharacter => ("string contains U+0000", None),
+            DecodeError::InvalidProtocolName => ("protocol name is not MQTT", None),
             DecodeError::UnsupportedProtocolLevel(l) => {
-                write!(f, "unsupported protocol level {l}")
+                out.push_str("unsupported protocol level ");
+                push_dec(out, u64::from(*l));
+                return;
             }
-            DecodeError::InvalidConnectFlags => write!(f, "invalid CONNECT flags"),
-            DecodeError::InvalidConnAckFlags => write!(f, "invalid CONNACK flags"),
-            DecodeError::UnknownProperty(id) => write!(f, "unknown property {id:#04x}"),
-            DecodeError::DuplicateProperty(id) => write!(f, "duplicate property {id:#04x}"),
+            DecodeError::InvalidConnectFlags => ("invalid CONNECT flags", None),
+            DecodeError::InvalidConnAckFlags => ("invalid CONNACK flags", None),
+            DecodeError::UnknownProperty(id) => ("unknown property ", Some(*id)),
+            DecodeError::DuplicateProperty(id) => ("duplicate property ", Some(*id)),
             DecodeError::PropertyNotAllowed { id, packet_type } => {
-                write!(f, "property {id:#04x} not allowed in {packet_type:?}")
+                property_not_allowed(out, *id, *packet_type);
+                return;
             }
-            DecodeError::InvalidPropertyValue(id) => {
-                write!(f, "invalid value for property {id:#04x}")
+            DecodeError::InvalidPropertyValue(id) => ("invalid value for property ", Some(*id)),
+            DecodeError::InvalidReasonCode(c) => ("invalid reason code ", Some(*c)),
+            DecodeError::NoTopicFilters => ("no topic filters", None),
+            DecodeError::InvalidSubscriptionOptions => ("invalid subscription options", None),
+            DecodeError::InvalidTopic(e) => {
+                out.push_str("invalid topic: ");
+                out.push_str(e.as_str());
+                return;
             }
-            DecodeError::InvalidReasonCode(c) => write!(f, "invalid reason code {c:#04x}"),
-            DecodeError::NoTopicFilters => write!(f, "no topic filters"),
-            DecodeError::InvalidSubscriptionOptions => write!(f, "invalid subscription options"),
-            DecodeError::InvalidTopic(e) => write!(f, "invalid topic: {e}"),
+        };
+        out.push_str(text);
+        if let Some(v) = value {
+            push_hex(out, u32::from(v), 2);
         }
+    }
+}
+
+/// "property 0x.. not allowed in Type".
+fn property_not_allowed(out: &mut String, id: u8, packet_type: PacketType) {
+    out.push_str("property ");
+    push_hex(out, u32::from(id), 2);
+    out.push_str(" not allowed in ");
+    out.push_str(packet_type.name());
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.describe(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -161,32 +197,49 @@ pub enum EncodeError {
     DupWithQoS0,
 }
 
-impl fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EncodeError::FieldTooLong => write!(f, "field longer than 65535 bytes"),
-            EncodeError::ValueTooLarge => write!(f, "value above 268435455"),
-            EncodeError::ZeroPacketId => write!(f, "packet identifier 0"),
+impl EncodeError {
+    /// Appends the message (what `Display` writes) to `out`.
+    pub(crate) fn describe(&self, out: &mut String) {
+        let text = match self {
+            EncodeError::FieldTooLong => "field longer than 65535 bytes",
+            EncodeError::ValueTooLarge => "value above 268435455",
+            EncodeError::ZeroPacketId => "packet identifier 0",
             EncodeError::UnsupportedInVersion(t) => {
-                write!(f, "{t:?} does not exist in MQTT 3.1.1")
+                out.push_str(t.name());
+                " does not exist in MQTT 3.1.1"
             }
-            EncodeError::NoTopicFilters => write!(f, "no topic filters"),
-            EncodeError::InvalidTopic(e) => write!(f, "invalid topic: {e}"),
-            EncodeError::NullCharacter => write!(f, "string contains U+0000"),
+            EncodeError::NoTopicFilters => "no topic filters",
+            EncodeError::InvalidTopic(e) => {
+                out.push_str("invalid topic: ");
+                e.as_str()
+            }
+            EncodeError::NullCharacter => "string contains U+0000",
             EncodeError::PropertyNotAllowed { id, packet_type } => {
-                write!(f, "property {id:#04x} not allowed in {packet_type:?}")
+                property_not_allowed(out, *id, *packet_type);
+                ""
             }
             EncodeError::InvalidPropertyValue(id) => {
-                write!(f, "invalid value for property {id:#04x}")
+                out.push_str("invalid value for property ");
+                push_hex(out, u32::from(*id), 2);
+                ""
             }
             EncodeError::DuplicateProperty(id) => {
-                write!(f, "property {id:#04x} given more than once")
+                out.push_str("property ");
+                push_hex(out, u32::from(*id), 2);
+                " given more than once"
             }
-            EncodeError::PasswordWithoutUsername => {
-                write!(f, "MQTT 3.1.1 password without user name")
-            }
-            EncodeError::DupWithQoS0 => write!(f, "DUP flag set on a QoS 0 PUBLISH"),
-        }
+            EncodeError::PasswordWithoutUsername => "MQTT 3.1.1 password without user name",
+            EncodeError::DupWithQoS0 => "DUP flag set on a QoS 0 PUBLISH",
+        };
+        out.push_str(text);
+    }
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.describe(&mut s);
+        f.write_str(&s)
     }
 }
 

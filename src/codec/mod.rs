@@ -11,6 +11,7 @@ mod parse;
 mod prop_codec;
 pub mod properties;
 pub mod reason;
+pub(crate) mod text;
 mod topic;
 mod varint;
 mod wire;

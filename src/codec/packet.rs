@@ -99,6 +99,29 @@ pub enum PacketType {
     Auth = 15,
 }
 
+impl PacketType {
+    /// The type's name, as `{:?}` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PacketType::Connect => "Connect",
+            PacketType::ConnAck => "ConnAck",
+            PacketType::Publish => "Publish",
+            PacketType::PubAck => "PubAck",
+            PacketType::PubRec => "PubRec",
+            PacketType::PubRel => "PubRel",
+            PacketType::PubComp => "PubComp",
+            PacketType::Subscribe => "Subscribe",
+            PacketType::SubAck => "SubAck",
+            PacketType::Unsubscribe => "Unsubscribe",
+            PacketType::UnsubAck => "UnsubAck",
+            PacketType::PingReq => "PingReq",
+            PacketType::PingResp => "PingResp",
+            PacketType::Disconnect => "Disconnect",
+            PacketType::Auth => "Auth",
+        }
+    }
+}
+
 /// A Will message carried in CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Will {

@@ -25,9 +25,10 @@ pub enum TopicError {
     InvalidSharedSubscription,
 }
 
-impl fmt::Display for TopicError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = match self {
+impl TopicError {
+    /// The message (what `Display` writes).
+    pub fn as_str(self) -> &'static str {
+        match self {
             TopicError::Empty => "empty topic",
             TopicError::TooLong => "topic longer than 65535 bytes",
             TopicError::NullCharacter => "topic contains U+0000",
@@ -35,8 +36,13 @@ impl fmt::Display for TopicError {
             TopicError::InvalidMultiLevelWildcard => "'#' must be alone in the last level",
             TopicError::InvalidSingleLevelWildcard => "'+' must be alone in its level",
             TopicError::InvalidSharedSubscription => "invalid shared subscription",
-        };
-        f.write_str(text)
+        }
+    }
+}
+
+impl fmt::Display for TopicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

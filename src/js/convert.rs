@@ -5,6 +5,7 @@
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::codec::text::concat;
 use crate::codec::{ConnAck, Properties, Publish};
 
 /// Reads `obj[key]`; `undefined` when absent or `obj` is not an object.
@@ -95,7 +96,7 @@ pub(crate) fn properties_from_js(
     }
     for key in keys(value) {
         let v = get(value, &key);
-        let bad = || format!("property `{key}` has an invalid value");
+        let bad = || concat(&["property `", &key, "` has an invalid value"]);
         let allowed = match (key.as_str(), usage) {
             ("userProperties", _) => {
                 p.user_properties = user_properties(&v).ok_or_else(bad)?;
@@ -126,7 +127,7 @@ pub(crate) fn properties_from_js(
             _ => false,
         };
         if !allowed {
-            return Err(format!("unknown or misplaced property `{key}`"));
+            return Err(concat(&["unknown or misplaced property `", &key, "`"]));
         }
         match key.as_str() {
             "sessionExpiryInterval" => {
@@ -175,7 +176,7 @@ pub(crate) fn properties_from_js(
                 let n = integer(&v, 65_535).filter(|n| *n > 0).ok_or_else(bad)?;
                 p.topic_alias = Some(n as u16);
             }
-            _ => return Err(format!("unknown property `{key}`")),
+            _ => return Err(concat(&["unknown property `", &key, "`"])),
         }
     }
     Ok(p)

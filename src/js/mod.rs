@@ -368,7 +368,7 @@ async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
         Ok(_) => {
             let e = ClientError::new(
                 ErrorCode::SessionLocked,
-                format!("another tab or worker holds the session {name:?}"),
+                options::quoted("another tab or worker holds the session ", &name),
             );
             shared.fail_start(&e);
             return;
@@ -489,7 +489,7 @@ fn filters_of(value: &JsValue) -> Result<Vec<String>, JsValue> {
 
 fn check_filter(filter: &str) -> Result<(), JsValue> {
     crate::codec::validate_topic_filter(filter)
-        .map_err(|e| error(ErrorCode::InvalidTopic, e.to_string()))
+        .map_err(|e| error(ErrorCode::InvalidTopic, e.as_str()))
 }
 
 fn options_error(message: String) -> JsValue {
@@ -527,7 +527,7 @@ impl Client {
             }
             None => {
                 crate::codec::validate_topic_name(&message.topic)
-                    .map_err(|e| error(ErrorCode::InvalidTopic, e.to_string()))?;
+                    .map_err(|e| error(ErrorCode::InvalidTopic, e.as_str()))?;
                 self.shared
                     .deferred
                     .borrow_mut()

@@ -4,6 +4,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::client::{ClientOptions, Persistence, ReconnectPolicy};
+use crate::codec::text::{concat, push_dec, push_quoted};
 use crate::codec::{ProtocolVersion, QoS, Will, MAX_VARINT};
 use crate::session::SessionConfig;
 
@@ -42,17 +43,30 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
     let rest = url
         .strip_prefix("ws://")
         .or_else(|| url.strip_prefix("wss://"))
-        .ok_or_else(|| format!("URL must start with ws:// or wss://: {url:?}"))?;
+        .ok_or_else(|| quoted("URL must start with ws:// or wss://: ", url))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(format!("URL has no valid host: {url:?}"));
+        return Err(quoted("URL has no valid host: ", url));
     }
     Ok(())
 }
 
+/// `prefix` and `value` quoted as `{:?}` writes it.
+pub(crate) fn quoted(prefix: &str, value: &str) -> String {
+    let mut s = String::from(prefix);
+    push_quoted(&mut s, value);
+    s
+}
+
 fn random_client_id() -> String {
     let n = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
-    format!("wasmqtt_{n:08x}")
+    let mut id = String::from("wasmqtt_");
+    for shift in (0..8).rev() {
+        id.push(char::from(
+            b"0123456789abcdef"[(n >> (shift * 4)) as usize & 0xf],
+        ));
+    }
+    id
 }
 
 /// Parses `options` (an object, `undefined` or `null`) for `url`.
@@ -66,7 +80,7 @@ pub(crate) fn parse(
     }
     for key in keys(options) {
         if !KNOWN.contains(&key.as_str()) {
-            return Err(format!("unknown option `{key}`"));
+            return Err(concat(&["unknown option `", &key, "`"]));
         }
     }
     let opt = |name: &str| {
@@ -77,16 +91,20 @@ pub(crate) fn parse(
             Some(v)
         }
     };
-    let bad = |name: &str, what: &str| format!("option `{name}` must be {what}");
+    let bad = |name: &str, what: &str| concat(&["option `", name, "` must be ", what]);
     let boolean = |name: &str, default: bool| match opt(name) {
         None => Ok(default),
         Some(v) => v.as_bool().ok_or_else(|| bad(name, "a boolean")),
     };
     let number = |name: &str, min: u32, max: u32, default: u32| match opt(name) {
         None => Ok(default),
-        Some(v) => integer(&v, max)
-            .filter(|n| *n >= min)
-            .ok_or_else(|| bad(name, &format!("an integer from {min} to {max}"))),
+        Some(v) => integer(&v, max).filter(|n| *n >= min).ok_or_else(|| {
+            let mut what = String::from("an integer from ");
+            push_dec(&mut what, u64::from(min));
+            what.push_str(" to ");
+            push_dec(&mut what, u64::from(max));
+            bad(name, &what)
+        }),
     };
 
     let protocol = match number("protocolVersion", 4, 5, 4)? {
@@ -128,7 +146,7 @@ pub(crate) fn parse(
     session.max_packet_size = number("maxPacketSize", 16, MAX_VARINT, MAX_VARINT)?;
     if protocol == ProtocolVersion::V5 {
         session.properties = properties_from_js(&get(options, "properties"), PropertyUse::Connect)
-            .map_err(|e| format!("option `properties`: {e}"))?;
+            .map_err(|e| concat(&["option `properties`: ", &e]))?;
         if let Some(n) = opt("sessionExpiryInterval") {
             let n =
                 integer(&n, u32::MAX).ok_or_else(|| bad("sessionExpiryInterval", "an integer"))?;
@@ -186,7 +204,7 @@ fn parse_reconnect(v: &JsValue) -> Result<ReconnectPolicy, String> {
     let mut p = ReconnectPolicy::default();
     for key in keys(v) {
         let value = get(v, &key);
-        let bad = || format!("option `reconnect.{key}` is out of range");
+        let bad = || concat(&["option `reconnect.", &key, "` is out of range"]);
         match key.as_str() {
             "initialDelay" => p.initial_delay_ms = integer(&value, u32::MAX).ok_or_else(bad)?,
             "maxDelay" => p.max_delay_ms = integer(&value, u32::MAX).ok_or_else(bad)?,
@@ -196,7 +214,7 @@ fn parse_reconnect(v: &JsValue) -> Result<ReconnectPolicy, String> {
                     .filter(|j| (0.0..=1.0).contains(j))
                     .ok_or_else(bad)?
             }
-            _ => return Err(format!("unknown option `reconnect.{key}`")),
+            _ => return Err(concat(&["unknown option `reconnect.", &key, "`"])),
         }
     }
     if p.max_delay_ms < p.initial_delay_ms {
@@ -211,13 +229,14 @@ fn parse_will(v: &JsValue, protocol: ProtocolVersion) -> Result<Will, String> {
     }
     for key in keys(v) {
         if !["topic", "payload", "qos", "retain", "properties"].contains(&key.as_str()) {
-            return Err(format!("unknown option `will.{key}`"));
+            return Err(concat(&["unknown option `will.", &key, "`"]));
         }
     }
     let topic = get(v, "topic")
         .as_string()
         .ok_or("option `will.topic` must be a string")?;
-    crate::codec::validate_topic_name(&topic).map_err(|e| format!("option `will.topic`: {e}"))?;
+    crate::codec::validate_topic_name(&topic)
+        .map_err(|e| concat(&["option `will.topic`: ", e.as_str()]))?;
     let payload =
         bytes(&get(v, "payload")).ok_or("option `will.payload` must be a string or Uint8Array")?;
     let qos_value = get(v, "qos");
@@ -238,7 +257,7 @@ fn parse_will(v: &JsValue, protocol: ProtocolVersion) -> Result<Will, String> {
     };
     let properties = if protocol == ProtocolVersion::V5 {
         properties_from_js(&get(v, "properties"), PropertyUse::Will)
-            .map_err(|e| format!("option `will.properties`: {e}"))?
+            .map_err(|e| concat(&["option `will.properties`: ", &e]))?
     } else {
         Default::default()
     };

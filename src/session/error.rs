@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::codec::text::{push_dec, push_hex};
 use crate::codec::{DecodeError, PacketType, Properties, TopicError};
 
 /// Why a publish was refused at once or failed later.
@@ -37,34 +38,50 @@ pub enum PublishError {
     Encode(crate::codec::EncodeError),
 }
 
-impl fmt::Display for PublishError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl PublishError {
+    /// Appends the message (what `Display` writes) to `out`.
+    pub fn describe(&self, out: &mut String) {
         match self {
-            PublishError::InvalidTopic(e) => write!(f, "invalid topic: {e}"),
-            PublishError::QueueFull => write!(f, "offline queue is full"),
-            PublishError::PacketTooLarge { size, max } => {
-                write!(
-                    f,
-                    "packet of {size} bytes exceeds maximum packet size {max}"
-                )
+            PublishError::InvalidTopic(e) => {
+                out.push_str("invalid topic: ");
+                out.push_str(e.as_str());
             }
-            PublishError::Closed => write!(f, "client is closed"),
+            PublishError::QueueFull => out.push_str("offline queue is full"),
+            PublishError::PacketTooLarge { size, max } => too_large(out, *size, *max),
+            PublishError::Closed => out.push_str("client is closed"),
             PublishError::Rejected {
                 reason_code,
                 reason_string,
             } => {
-                write!(
-                    f,
-                    "broker rejected the message with reason code {reason_code:#04x}"
-                )?;
+                out.push_str("broker rejected the message with reason code ");
+                push_hex(out, u32::from(*reason_code), 2);
                 if let Some(s) = reason_string {
-                    write!(f, ": {s}")?;
+                    out.push_str(": ");
+                    out.push_str(s);
                 }
-                Ok(())
             }
-            PublishError::SessionLost => write!(f, "broker lost the session"),
-            PublishError::Encode(e) => write!(f, "cannot encode: {e}"),
+            PublishError::SessionLost => out.push_str("broker lost the session"),
+            PublishError::Encode(e) => {
+                out.push_str("cannot encode: ");
+                e.describe(out);
+            }
         }
+    }
+}
+
+/// "packet of N bytes exceeds maximum packet size M".
+fn too_large(out: &mut String, size: usize, max: usize) {
+    out.push_str("packet of ");
+    push_dec(out, size as u64);
+    out.push_str(" bytes exceeds maximum packet size ");
+    push_dec(out, max as u64);
+}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.describe(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -91,20 +108,30 @@ pub enum RequestError {
     Encode(crate::codec::EncodeError),
 }
 
+impl RequestError {
+    /// Appends the message (what `Display` writes) to `out`.
+    pub fn describe(&self, out: &mut String) {
+        match self {
+            RequestError::InvalidTopic(e) => {
+                out.push_str("invalid topic filter: ");
+                out.push_str(e.as_str());
+            }
+            RequestError::NoFilters => out.push_str("no topic filter given"),
+            RequestError::Closed => out.push_str("client is closed"),
+            RequestError::PacketTooLarge { size, max } => too_large(out, *size, *max),
+            RequestError::Encode(e) => {
+                out.push_str("cannot encode: ");
+                e.describe(out);
+            }
+        }
+    }
+}
+
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RequestError::InvalidTopic(e) => write!(f, "invalid topic filter: {e}"),
-            RequestError::NoFilters => write!(f, "no topic filter given"),
-            RequestError::Closed => write!(f, "client is closed"),
-            RequestError::PacketTooLarge { size, max } => {
-                write!(
-                    f,
-                    "packet of {size} bytes exceeds maximum packet size {max}"
-                )
-            }
-            RequestError::Encode(e) => write!(f, "cannot encode: {e}"),
-        }
+        let mut s = String::new();
+        self.describe(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -145,20 +172,39 @@ impl ProtocolError {
     }
 }
 
-impl fmt::Display for ProtocolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ProtocolError {
+    /// Appends the message (what `Display` writes) to `out`.
+    pub fn describe(&self, out: &mut String) {
         match self {
-            ProtocolError::Decode(e) => write!(f, "malformed packet from broker: {e}"),
-            ProtocolError::UnexpectedPacket(t) => write!(f, "unexpected {t:?} from broker"),
-            ProtocolError::TopicAliasInvalid(a) => write!(f, "invalid topic alias {a}"),
-            ProtocolError::ReceiveMaximumExceeded => {
-                write!(f, "broker exceeded our receive maximum")
+            ProtocolError::Decode(e) => {
+                out.push_str("malformed packet from broker: ");
+                e.describe(out);
             }
-            ProtocolError::InvalidQoS => write!(f, "PUBLISH with a QoS we cannot accept"),
+            ProtocolError::UnexpectedPacket(t) => {
+                out.push_str("unexpected ");
+                out.push_str(t.name());
+                out.push_str(" from broker");
+            }
+            ProtocolError::TopicAliasInvalid(a) => {
+                out.push_str("invalid topic alias ");
+                push_dec(out, u64::from(*a));
+            }
+            ProtocolError::ReceiveMaximumExceeded => {
+                out.push_str("broker exceeded our receive maximum")
+            }
+            ProtocolError::InvalidQoS => out.push_str("PUBLISH with a QoS we cannot accept"),
             ProtocolError::SessionPresentOnCleanStart => {
-                write!(f, "CONNACK has Session Present after a clean start")
+                out.push_str("CONNACK has Session Present after a clean start")
             }
         }
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.describe(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -192,19 +238,33 @@ pub enum CloseReason {
     Requested,
 }
 
-impl fmt::Display for CloseReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CloseReason {
+    /// Appends the message (what `Display` writes) to `out`.
+    pub fn describe(&self, out: &mut String) {
         match self {
-            CloseReason::Protocol(e) => write!(f, "protocol error: {e}"),
-            CloseReason::ConnectTimeout => write!(f, "no CONNACK within the connect timeout"),
-            CloseReason::KeepAliveTimeout => write!(f, "no PINGRESP: connection is dead"),
+            CloseReason::Protocol(e) => {
+                out.push_str("protocol error: ");
+                e.describe(out);
+            }
+            CloseReason::ConnectTimeout => out.push_str("no CONNACK within the connect timeout"),
+            CloseReason::KeepAliveTimeout => out.push_str("no PINGRESP: connection is dead"),
             CloseReason::Refused { reason_code, .. } => {
-                write!(f, "connection refused with code {reason_code:#04x}")
+                out.push_str("connection refused with code ");
+                push_hex(out, u32::from(*reason_code), 2);
             }
             CloseReason::ServerDisconnect { reason_code, .. } => {
-                write!(f, "broker disconnected with reason code {reason_code:#04x}")
+                out.push_str("broker disconnected with reason code ");
+                push_hex(out, u32::from(*reason_code), 2);
             }
-            CloseReason::Requested => write!(f, "disconnected by the application"),
+            CloseReason::Requested => out.push_str("disconnected by the application"),
         }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.describe(&mut s);
+        f.write_str(&s)
     }
 }
