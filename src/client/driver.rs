@@ -613,8 +613,10 @@ impl State {
         Some((channel, on_message))
     }
 
-    /// Sends this turn's free bytes, writes its operations in one
-    /// transaction, and gates the bytes that follow them on its commit.
+    /// Sends the bytes that may go, and writes pending operations: at once
+    /// (in this task, committed) when one of them guards bytes, as api.md
+    /// promises for a new message; otherwise only when no transaction is
+    /// running, so deletes and QoS 1 states ride along in few transactions.
     fn flush(&mut self, notes: &mut VecDeque<Notification>) {
         self.micro_scheduled = false;
         if !self.frame.is_empty() {
@@ -623,44 +625,53 @@ impl State {
             self.frame = frame;
             self.frame.clear();
         }
-        if !self.gates.is_empty() {
-            // A transaction is committing: this turn's operations and bytes
-            // wait and go together in the next one (group commit), so one
-            // commit carries everything that arrived while the last ran.
-            return;
-        }
-        let held = std::mem::take(&mut self.held);
-        if !self.ops.is_empty() {
-            let ops = std::mem::take(&mut self.ops);
-            let seqs = ops
-                .iter()
-                .filter_map(|op| match op {
-                    PersistOp::PutMessage(m) => Some(m.seq),
-                    _ => None,
-                })
-                .collect();
-            let guarding = std::mem::take(&mut self.guarding);
-            let written = match self.store.as_mut() {
-                Some(store) => store.write(&ops),
-                None => Ok(()),
-            };
-            match written {
-                Ok(()) if guarding => self.gates.push_back(Gate { bytes: held, seqs }),
-                Ok(()) => {
-                    // Nothing here must be durable first: the bytes go now.
-                    self.send(&held);
-                    self.gates.push_back(Gate {
-                        bytes: Vec::new(),
-                        seqs,
-                    });
-                }
-                Err(e) => {
-                    self.send(&held);
-                    self.store_failed(&seqs, &ClientError::from_store(&e), notes);
-                }
+        if self.guarding {
+            self.write_batch(true, notes);
+        } else if self.gates.is_empty() {
+            if self.ops.is_empty() {
+                let held = std::mem::take(&mut self.held);
+                self.send(&held);
+            } else {
+                self.write_batch(false, notes);
             }
-        } else {
-            self.send(&held);
+        }
+    }
+
+    /// Writes every pending operation in one transaction. With `guarding`,
+    /// the waiting bytes leave when it commits; otherwise they may go now if
+    /// no earlier transaction holds bytes back.
+    fn write_batch(&mut self, guarding: bool, notes: &mut VecDeque<Notification>) {
+        let ops = std::mem::take(&mut self.ops);
+        self.guarding = false;
+        let seqs = ops
+            .iter()
+            .filter_map(|op| match op {
+                PersistOp::PutMessage(m) => Some(m.seq),
+                _ => None,
+            })
+            .collect();
+        let written = match self.store.as_mut() {
+            Some(store) => store.write(&ops),
+            None => Ok(()),
+        };
+        let bytes_waiting = self.gates.iter().any(|g| !g.bytes.is_empty());
+        match written {
+            Ok(()) => {
+                let mut bytes = std::mem::take(&mut self.held);
+                if !guarding && !bytes_waiting {
+                    self.send(&bytes);
+                    bytes.clear();
+                }
+                self.gates.push_back(Gate { bytes, seqs });
+            }
+            Err(e) => {
+                // Not durable, but still delivered by this page; said so.
+                if !bytes_waiting {
+                    let held = std::mem::take(&mut self.held);
+                    self.send(&held);
+                }
+                self.store_failed(&seqs, &ClientError::from_store(&e), notes);
+            }
         }
     }
 
@@ -681,8 +692,15 @@ impl State {
         if let WriteOutcome::Failed(e) = outcome {
             self.store_failed(&gate.seqs, &ClientError::from_store(&e), notes);
         }
-        // What waited for this commit goes now, with the next transaction.
-        self.flush(notes);
+        // Bytes that waited only for earlier bytes may go now; operations
+        // that waited for a quiet moment are written.
+        if !self.guarding && self.gates.iter().all(|g| g.bytes.is_empty()) {
+            let held = std::mem::take(&mut self.held);
+            self.send(&held);
+        }
+        if self.gates.is_empty() && !self.ops.is_empty() {
+            self.write_batch(false, notes);
+        }
     }
 
     fn store_failed(&self, seqs: &[u64], err: &ClientError, notes: &mut VecDeque<Notification>) {
