@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 
 use crate::codec::{
     encode, properties, reason, validate_topic_filter, validate_topic_name, ConnAck, Connect,
-    DecodeError, Decoder, Disconnect, Packet, Properties, ProtocolVersion, PubResp, Publish, QoS,
-    SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe, MAX_VARINT,
+    DecodeError, Decoder, Disconnect, Packet, PacketType, Properties, ProtocolVersion, PubResp,
+    Publish, QoS, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe, MAX_VARINT,
 };
 
 use super::aliases::{AliasUse, IncomingAliases, OutgoingAliases};
@@ -1082,25 +1082,34 @@ impl Session {
     }
 
     fn send_pubrel(&mut self, packet_id: u16, reason_code: u8, now: u64) {
-        self.send_packet(
-            &Packet::PubRel(PubResp {
-                packet_id,
-                reason_code,
-                properties: Properties::default(),
-            }),
-            now,
-        );
+        self.send_ack(PacketType::PubRel, packet_id, reason_code, now);
     }
 
-    fn send_ack(&mut self, make: fn(PubResp) -> Packet, packet_id: u16, reason_code: u8, now: u64) {
-        self.send_packet(
-            &make(PubResp {
-                packet_id,
-                reason_code,
-                properties: Properties::default(),
-            }),
-            now,
-        );
+    /// PUBACK, PUBREC, PUBREL or PUBCOMP. The common case (success, no
+    /// properties) is the same four bytes in both versions (MQTT 5 §3.4.2.1:
+    /// reason and properties may be omitted), written directly: this is on
+    /// the receive hot path.
+    fn send_ack(&mut self, kind: PacketType, packet_id: u16, reason_code: u8, now: u64) {
+        if reason_code == reason::SUCCESS {
+            let flags = if kind == PacketType::PubRel { 0x02 } else { 0 };
+            let [hi, lo] = packet_id.to_be_bytes();
+            self.tx
+                .extend_from_slice(&[((kind as u8) << 4) | flags, 2, hi, lo]);
+            self.last_sent = now;
+            return;
+        }
+        let ack = PubResp {
+            packet_id,
+            reason_code,
+            properties: Properties::default(),
+        };
+        let packet = match kind {
+            PacketType::PubAck => Packet::PubAck(ack),
+            PacketType::PubRec => Packet::PubRec(ack),
+            PacketType::PubRel => Packet::PubRel(ack),
+            _ => Packet::PubComp(ack),
+        };
+        self.send_packet(&packet, now);
     }
 
     // ----- internals: incoming ------------------------------------------
@@ -1153,7 +1162,7 @@ impl Session {
                 } else {
                     0
                 };
-                self.send_ack(Packet::PubComp, rel.packet_id, code, now);
+                self.send_ack(PacketType::PubComp, rel.packet_id, code, now);
             }
             Packet::SubAck(ack) => {
                 self.on_suback(ack);
@@ -1240,7 +1249,7 @@ impl Session {
             QoS::AtLeastOnce => {
                 let packet_id = p.packet_id;
                 self.push(Output::Event(Event::Message(p)));
-                self.send_ack(Packet::PubAck, packet_id, 0, now);
+                self.send_ack(PacketType::PubAck, packet_id, 0, now);
             }
             QoS::ExactlyOnce => {
                 let packet_id = p.packet_id;
@@ -1254,7 +1263,7 @@ impl Session {
                     }
                     self.push(Output::Event(Event::Message(p)));
                 }
-                self.send_ack(Packet::PubRec, packet_id, 0, now);
+                self.send_ack(PacketType::PubRec, packet_id, 0, now);
             }
         }
         Ok(())
