@@ -212,15 +212,10 @@ impl Driver {
     /// Accepts a message; its completion comes as a notification once
     /// [`Driver::deliver`] runs. Call `deliver` after recording the id.
     pub(crate) fn publish(&self, message: Message) -> Result<u64, ClientError> {
-        self.step_quiet(|s, notes| {
-            if s.ended {
-                return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
-            }
-            s.receiving = false;
-            let r = s.session.publish(message, now_ms());
-            s.drain(notes);
-            r.map_err(|e| ClientError::from_publish(&e))
-        })
+        self.command(
+            |session, now| session.publish(message, now),
+            ClientError::from_publish,
+        )
     }
 
     /// Sends SUBSCRIBE (now or once connected). Call `deliver` after.
@@ -229,15 +224,10 @@ impl Driver {
         subscriptions: Vec<Subscription>,
         properties: Properties,
     ) -> Result<u64, ClientError> {
-        self.step_quiet(|s, notes| {
-            if s.ended {
-                return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
-            }
-            s.receiving = false;
-            let r = s.session.subscribe(subscriptions, properties, now_ms());
-            s.drain(notes);
-            r.map_err(|e| ClientError::from_request(&e))
-        })
+        self.command(
+            |session, now| session.subscribe(subscriptions, properties, now),
+            ClientError::from_request,
+        )
     }
 
     /// Sends UNSUBSCRIBE (now or once connected). Call `deliver` after.
@@ -246,14 +236,29 @@ impl Driver {
         filters: Vec<String>,
         properties: Properties,
     ) -> Result<u64, ClientError> {
+        self.command(
+            |session, now| session.unsubscribe(filters, properties, now),
+            ClientError::from_request,
+        )
+    }
+
+    /// Runs an application command on the session and carries out what it
+    /// produced; notifications wait for [`Driver::deliver`].
+    fn command<E>(
+        &self,
+        run: impl FnOnce(&mut Session, u64) -> Result<u64, E>,
+        error: fn(&E) -> ClientError,
+    ) -> Result<u64, ClientError> {
         self.step_quiet(|s, notes| {
             if s.ended {
                 return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
             }
+            // A command, not an answer to a received frame: flush at the end
+            // of this task.
             s.receiving = false;
-            let r = s.session.unsubscribe(filters, properties, now_ms());
+            let r = run(&mut s.session, now_ms());
             s.drain(notes);
-            r.map_err(|e| ClientError::from_request(&e))
+            r.map_err(|e| error(&e))
         })
     }
 
