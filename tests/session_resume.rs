@@ -715,3 +715,39 @@ fn pubrel_after_reconnect_for_an_id_we_released_gets_pubcomp() {
         assert_eq!(p.broker.session("relagain").unwrap().outflight_len(), 0);
     }
 }
+
+#[test]
+fn a_qos2_message_keeps_its_packet_id_when_a_stale_qos1_record_names_it_too() {
+    use wasmqtt::session::{
+        Message, MessageState, Session, SessionConfig, SessionState, StoredMessage,
+    };
+    let stored = |seq, qos| StoredMessage {
+        seq,
+        message: Message {
+            topic: "t".into(),
+            payload: vec![1],
+            qos,
+            retain: false,
+            properties: Default::default(),
+        },
+        packet_id: 5,
+        state: MessageState::Sent,
+        attempts: 1,
+        created_ms: 0,
+    };
+    let state = SessionState {
+        messages: vec![stored(1, QoS::AtLeastOnce), stored(2, QoS::ExactlyOnce)],
+        ..SessionState::default()
+    };
+    let session = Session::with_state(SessionConfig::new(ProtocolVersion::V5, "c"), state);
+    let outbox = session.outbox();
+    assert_eq!(outbox.len(), 2);
+    assert_eq!(
+        (outbox[0].seq, outbox[0].packet_id, outbox[0].state),
+        (1, 0, MessageState::Queued)
+    );
+    assert_eq!(
+        (outbox[1].seq, outbox[1].packet_id, outbox[1].state),
+        (2, 5, MessageState::Sent)
+    );
+}

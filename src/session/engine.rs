@@ -133,18 +133,25 @@ impl Session {
 
     /// A session resuming `state` (as exported by [`Session::export_state`],
     /// typically read back from a store after a page reload). Messages keep
-    /// their order, packet ids and handshake state; entries that contradict
-    /// each other (two messages with one packet id) are kept but the later
-    /// one goes back to the queue as a new message.
+    /// their order, packet ids and handshake state; where two in-flight
+    /// messages name one packet id, a QoS 2 one keeps it and the other goes
+    /// back to the queue as a new message (for QoS 1 a repeat is allowed).
     pub fn with_state(config: SessionConfig, state: SessionState) -> Self {
         let mut session = Session::new(config);
         let mut messages = state.messages;
         messages.sort_by_key(|m| m.seq);
-        for mut stored in messages {
+        // QoS 2 messages claim their ids first: the broker may hold one of
+        // them by its id, while a QoS 1 message may go again under a new id.
+        let mut in_flight = vec![false; messages.len()];
+        for qos in [QoS::ExactlyOnce, QoS::AtLeastOnce] {
+            for (i, m) in messages.iter().enumerate() {
+                if m.message.qos == qos && m.state != MessageState::Queued {
+                    in_flight[i] = session.ids.claim(m.packet_id);
+                }
+            }
+        }
+        for (mut stored, in_flight) in messages.into_iter().zip(in_flight) {
             session.next_seq = session.next_seq.max(stored.seq.saturating_add(1));
-            let in_flight = stored.state != MessageState::Queued
-                && stored.message.qos != QoS::AtMostOnce
-                && session.ids.claim(stored.packet_id);
             if in_flight {
                 session.inflight.push_back(Outgoing {
                     stored,

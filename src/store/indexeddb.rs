@@ -13,8 +13,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Event, IdbDatabase, IdbFactory, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransaction,
-    IdbTransactionMode, IdbVersionChangeEvent,
+    Event, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest, IdbRequest,
+    IdbTransaction, IdbTransactionMode, IdbVersionChangeEvent,
 };
 
 use crate::codec::{QoS, RetainHandling, Subscription, SubscriptionOptions};
@@ -198,7 +198,8 @@ async fn load(db: &IdbDatabase) -> Result<SessionState, StoreError> {
             .map(|a| a.to_vec())
             .map_err(|_| StoreError::Read(format!("message {seq} has no packet")))?;
         let message = decode_message(&bytes)?;
-        let st = states.get(&seq).cloned().unwrap_or(JsValue::UNDEFINED);
+        // A later state (QoS 2) overrides the one written with the message.
+        let st = states.get(&seq).cloned().unwrap_or_else(|| v.clone());
         state.messages.push(StoredMessage {
             seq,
             message,
@@ -239,12 +240,12 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
-fn state_value(packet_id: u16, state: u8, attempts: u32) -> JsValue {
+fn state_value(packet_id: u16, state: u8, attempts: u32) -> Object {
     let o = Object::new();
     set(&o, "packetId", &JsValue::from(packet_id));
     set(&o, "state", &JsValue::from(state));
     set(&o, "attempts", &JsValue::from(attempts));
-    o.into()
+    o
 }
 
 impl IndexedDbStore {
@@ -295,19 +296,25 @@ impl IndexedDbStore {
             store(INCOMING)?,
             store(SUBSCRIPTIONS)?,
         );
+        let mut deleted = Vec::new();
         for op in ops {
             match op {
                 PersistOp::PutMessage(m) => {
                     let key = JsValue::from(m.seq as f64);
                     let bytes = encode_message(&m.message)
                         .map_err(|e| JsValue::from_str(&e.to_string()))?;
-                    let v = Object::new();
+                    // One record with its initial state: one request per message.
+                    let v = state_value(m.packet_id, state_code(m.state), m.attempts);
                     set(&v, "packet", &Uint8Array::from(bytes.as_slice()).into());
                     set(&v, "created", &JsValue::from(m.created_ms as f64));
                     messages.put_with_key(&v, &key)?;
-                    let st = state_value(m.packet_id, state_code(m.state), m.attempts);
-                    states.put_with_key(&st, &key)?;
                 }
+                // QoS 1 state is not kept: after a reload such a message is
+                // sent again with a new packet id, which at least once allows.
+                PersistOp::SetMessageState {
+                    qos: QoS::AtLeastOnce,
+                    ..
+                } => {}
                 PersistOp::SetMessageState {
                     seq,
                     packet_id,
@@ -318,11 +325,7 @@ impl IndexedDbStore {
                     let st = state_value(*packet_id, state_code(*state), *attempts);
                     states.put_with_key(&st, &JsValue::from(*seq as f64))?;
                 }
-                PersistOp::DeleteMessage { seq } => {
-                    let key = JsValue::from(*seq as f64);
-                    messages.delete(&key)?;
-                    states.delete(&key)?;
-                }
+                PersistOp::DeleteMessage { seq } => deleted.push(*seq),
                 PersistOp::PutIncoming { packet_id } => {
                     incoming.put_with_key(&JsValue::from(1), &JsValue::from(*packet_id))?;
                 }
@@ -346,6 +349,28 @@ impl IndexedDbStore {
                     subs.delete(&JsValue::from_str(filter))?;
                 }
             }
+        }
+        // Completed messages, last (a seq is never stored again once
+        // deleted): one range delete per run of consecutive seqs, as acks
+        // mostly come in order.
+        deleted.sort_unstable();
+        let mut i = 0;
+        while i < deleted.len() {
+            let first = deleted[i];
+            let mut last = first;
+            while i + 1 < deleted.len() && deleted[i + 1] <= last + 1 {
+                i += 1;
+                last = deleted[i];
+            }
+            i += 1;
+            let range: JsValue = if first == last {
+                JsValue::from(first as f64)
+            } else {
+                IdbKeyRange::bound(&JsValue::from(first as f64), &JsValue::from(last as f64))?
+                    .into()
+            };
+            messages.delete(&range)?;
+            states.delete(&range)?;
         }
         Ok(())
     }
