@@ -15,6 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::codec::{ConnAck, Properties, Publish, Subscription};
 use crate::session::{CloseReason, Event, Message, Output, PersistOp, Session, StoredMessage};
 use crate::store::indexeddb::{IndexedDbStore, WriteOutcome};
+use crate::store::journal::IncomingJournal;
 use crate::store::Store;
 use crate::transport::{TransportEvent, WebSocketTransport};
 
@@ -105,6 +106,8 @@ struct State {
     drain_timer: Option<Timeout>,
     /// The durable store, if persistence is "indexeddb".
     store: Option<IndexedDbStore>,
+    /// Incoming QoS 2 ids, written synchronously (where localStorage exists).
+    journal: Option<IncomingJournal>,
     /// Operations of this turn, written in one transaction at the flush.
     ops: Vec<PersistOp>,
     /// Bytes that wait for the next transaction's commit (or for bytes
@@ -134,6 +137,7 @@ impl Driver {
         session: Session,
         options: ClientOptions,
         store: Option<IndexedDbStore>,
+        journal: Option<IncomingJournal>,
         sink: Box<dyn Fn(Notification)>,
     ) -> Rc<Driver> {
         Rc::new_cyclic(|me| Driver {
@@ -156,6 +160,7 @@ impl Driver {
                 reconnect_timer: None,
                 drain_timer: None,
                 store,
+                journal,
                 ops: Vec::new(),
                 held: Vec::new(),
                 guarding: false,
@@ -436,6 +441,9 @@ impl State {
                 }
                 // With memory persistence the session's own state is the store.
                 Output::Persist(op) => {
+                    if let Some(journal) = self.journal.as_mut() {
+                        journal.apply(&op);
+                    }
                     if self.store.is_some() {
                         self.guarding |= op.guards_transmit();
                         self.ops.push(op);

@@ -20,6 +20,7 @@ use crate::client::{ClientError, ErrorCode, Persistence};
 use crate::codec::{Properties, Publish, QoS, RetainHandling, Subscription, SubscriptionOptions};
 use crate::session::{Message, Session, SessionState};
 use crate::store::indexeddb::{database_name, IndexedDbStore};
+use crate::store::journal::IncomingJournal;
 use crate::store::record::state_name;
 
 use convert::{get, integer, properties_from_js, PropertyUse};
@@ -292,7 +293,7 @@ fn build(
     *shared.running.borrow_mut() = Some(shared.clone());
     match parsed.client.persistence {
         Persistence::Memory => {
-            install_driver(&shared, parsed, SessionState::default(), None);
+            install_driver(&shared, parsed, SessionState::default(), None, None);
             let driver = shared.driver();
             let start = move || {
                 if let Some(d) = driver {
@@ -320,6 +321,7 @@ fn install_driver(
     mut parsed: options::Parsed,
     state: SessionState,
     store: Option<(IndexedDbStore, Rc<RefCell<Weak<Driver>>>)>,
+    journal: Option<IncomingJournal>,
 ) {
     let weak = Rc::downgrade(shared);
     let sink = Box::new(move |n: Notification| {
@@ -333,7 +335,7 @@ fn install_driver(
         Some((s, c)) => (Some(s), Some(c)),
         None => (None, None),
     };
-    let driver = Driver::new(session, parsed.client, store, sink);
+    let driver = Driver::new(session, parsed.client, store, journal, sink);
     if let Some(cell) = cell {
         *cell.borrow_mut() = Rc::downgrade(&driver);
     }
@@ -386,8 +388,19 @@ async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
     };
     let fallback = parsed.client.persistence == Persistence::IndexedDbOrMemory;
     match IndexedDbStore::open(&name, on_outcome).await {
-        Ok((store, state)) => install_driver(&shared, parsed, state, Some((store, cell))),
-        Err(_) if fallback => install_driver(&shared, parsed, SessionState::default(), None),
+        Ok((store, mut state)) => {
+            // Where the synchronous journal exists it knows the incoming
+            // QoS 2 ids better than IndexedDB (see store::journal).
+            let journal = IncomingJournal::open(&name).map(|(mut journal, ids)| {
+                if let Some(ids) = ids {
+                    state.incoming_qos2 = ids;
+                }
+                journal.reset(&state.incoming_qos2);
+                journal
+            });
+            install_driver(&shared, parsed, state, Some((store, cell)), journal)
+        }
+        Err(_) if fallback => install_driver(&shared, parsed, SessionState::default(), None, None),
         Err(e) => {
             shared.fail_start(&ClientError::from_store(&e));
             return;

@@ -9,6 +9,8 @@ pub mod record;
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod indexeddb;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod journal;
 
 use std::fmt;
 
