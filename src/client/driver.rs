@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::codec::{ConnAck, Properties, Publish, Subscription};
 use crate::session::{CloseReason, Event, Message, Output, PersistOp, Session, StoredMessage};
 use crate::store::indexeddb::{IndexedDbStore, WriteOutcome};
-use crate::store::journal::IncomingJournal;
+use crate::store::journal::{IncomingJournal, OutgoingJournal};
 use crate::store::Store;
 use crate::transport::{TransportEvent, WebSocketTransport};
 
@@ -72,6 +72,8 @@ struct Gate {
     bytes: Vec<u8>,
     /// Publishes whose first durable copy this write carries.
     seqs: Vec<u64>,
+    /// Journal items that this write makes redundant once it has ended.
+    journal_keys: Vec<String>,
 }
 
 /// The running client. Always used through `Rc<Driver>`.
@@ -108,6 +110,10 @@ struct State {
     store: Option<IndexedDbStore>,
     /// Incoming QoS 2 ids, written synchronously (where localStorage exists).
     journal: Option<IncomingJournal>,
+    /// New messages and QoS 2 states until their transaction commits.
+    outgoing_journal: Option<OutgoingJournal>,
+    /// Journal items recorded for the pending operations.
+    journal_keys: Vec<String>,
     /// Operations of this turn, written in one transaction at the flush.
     ops: Vec<PersistOp>,
     /// Bytes that wait for the next transaction's commit (or for bytes
@@ -137,9 +143,17 @@ impl Driver {
         session: Session,
         options: ClientOptions,
         store: Option<IndexedDbStore>,
-        journal: Option<IncomingJournal>,
+        journals: (Option<IncomingJournal>, Option<OutgoingJournal>),
+        replay: Vec<PersistOp>,
         sink: Box<dyn Fn(Notification)>,
     ) -> Rc<Driver> {
+        let (journal, outgoing_journal) = journals;
+        let guarding = replay.iter().any(PersistOp::guards_transmit);
+        // Replayed journal items are removed once rewritten to the store.
+        let journal_keys = replay
+            .iter()
+            .filter_map(|op| outgoing_journal.as_ref().and_then(|j| j.record(op)))
+            .collect();
         Rc::new_cyclic(|me| Driver {
             state: RefCell::new(State {
                 me: me.clone(),
@@ -161,9 +175,11 @@ impl Driver {
                 drain_timer: None,
                 store,
                 journal,
-                ops: Vec::new(),
+                outgoing_journal,
+                journal_keys,
+                ops: replay,
                 held: Vec::new(),
-                guarding: false,
+                guarding,
                 gates: VecDeque::new(),
                 rx: Vec::new(),
                 receiving: false,
@@ -177,7 +193,12 @@ impl Driver {
 
     /// Opens the first connection.
     pub(crate) fn start(&self) {
-        self.step(|s, notes| s.start_attempt(notes));
+        self.step(|s, notes| {
+            if !s.ops.is_empty() {
+                s.schedule_flush();
+            }
+            s.start_attempt(notes)
+        });
     }
 
     /// True while a CONNACK-accepted connection is up.
@@ -444,6 +465,9 @@ impl State {
                     if let Some(journal) = self.journal.as_mut() {
                         journal.apply(&op);
                     }
+                    if let Some(key) = self.outgoing_journal.as_ref().and_then(|j| j.record(&op)) {
+                        self.journal_keys.push(key);
+                    }
                     if self.store.is_some() {
                         self.guarding |= op.guards_transmit();
                         self.ops.push(op);
@@ -492,7 +516,10 @@ impl State {
             }
             for gate in std::mem::take(&mut self.gates) {
                 self.send(&gate.bytes);
+                self.forget_journal(&gate.journal_keys);
             }
+            let keys = std::mem::take(&mut self.journal_keys);
+            self.forget_journal(&keys);
             let held = std::mem::take(&mut self.held);
             self.send(&held);
             self.transport = None;
@@ -675,9 +702,16 @@ impl State {
                     self.send(&bytes);
                     bytes.clear();
                 }
-                self.gates.push_back(Gate { bytes, seqs });
+                let journal_keys = std::mem::take(&mut self.journal_keys);
+                self.gates.push_back(Gate {
+                    bytes,
+                    seqs,
+                    journal_keys,
+                });
             }
             Err(e) => {
+                let keys = std::mem::take(&mut self.journal_keys);
+                self.forget_journal(&keys);
                 // Not durable, but still delivered by this page; said so.
                 if !bytes_waiting {
                     let held = std::mem::take(&mut self.held);
@@ -685,6 +719,12 @@ impl State {
                 }
                 self.store_failed(&seqs, &ClientError::from_store(&e), notes);
             }
+        }
+    }
+
+    fn forget_journal(&self, keys: &[String]) {
+        if let Some(j) = &self.outgoing_journal {
+            j.remove(keys);
         }
     }
 
@@ -701,6 +741,7 @@ impl State {
         let Some(gate) = self.gates.pop_front() else {
             return;
         };
+        self.forget_journal(&gate.journal_keys);
         self.send(&gate.bytes);
         if let WriteOutcome::Failed(e) = outcome {
             self.store_failed(&gate.seqs, &ClientError::from_store(&e), notes);

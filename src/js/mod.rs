@@ -18,9 +18,9 @@ use wasm_bindgen::prelude::*;
 use crate::client::driver::{Driver, Notification};
 use crate::client::{ClientError, ErrorCode, Persistence};
 use crate::codec::{Properties, Publish, QoS, RetainHandling, Subscription, SubscriptionOptions};
-use crate::session::{Message, Session, SessionState};
+use crate::session::{Message, PersistOp, Session, SessionState};
 use crate::store::indexeddb::{database_name, IndexedDbStore};
-use crate::store::journal::IncomingJournal;
+use crate::store::journal::{IncomingJournal, OutgoingJournal};
 use crate::store::record::state_name;
 
 use convert::{get, integer, properties_from_js, PropertyUse};
@@ -293,7 +293,14 @@ fn build(
     *shared.running.borrow_mut() = Some(shared.clone());
     match parsed.client.persistence {
         Persistence::Memory => {
-            install_driver(&shared, parsed, SessionState::default(), None, None);
+            install_driver(
+                &shared,
+                parsed,
+                SessionState::default(),
+                None,
+                (None, None),
+                Vec::new(),
+            );
             let driver = shared.driver();
             let start = move || {
                 if let Some(d) = driver {
@@ -321,7 +328,8 @@ fn install_driver(
     mut parsed: options::Parsed,
     state: SessionState,
     store: Option<(IndexedDbStore, Rc<RefCell<Weak<Driver>>>)>,
-    journal: Option<IncomingJournal>,
+    journals: (Option<IncomingJournal>, Option<OutgoingJournal>),
+    replay: Vec<PersistOp>,
 ) {
     let weak = Rc::downgrade(shared);
     let sink = Box::new(move |n: Notification| {
@@ -335,7 +343,7 @@ fn install_driver(
         Some((s, c)) => (Some(s), Some(c)),
         None => (None, None),
     };
-    let driver = Driver::new(session, parsed.client, store, journal, sink);
+    let driver = Driver::new(session, parsed.client, store, journals, replay, sink);
     if let Some(cell) = cell {
         *cell.borrow_mut() = Rc::downgrade(&driver);
     }
@@ -398,9 +406,29 @@ async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
                 journal.reset(&state.incoming_qos2);
                 journal
             });
-            install_driver(&shared, parsed, state, Some((store, cell)), journal)
+            // Messages whose write a reload interrupted (see store::journal).
+            let outgoing = OutgoingJournal::open(&name);
+            let replay = outgoing
+                .as_ref()
+                .map(|j| j.merge_into(&mut state))
+                .unwrap_or_default();
+            install_driver(
+                &shared,
+                parsed,
+                state,
+                Some((store, cell)),
+                (journal, outgoing),
+                replay,
+            )
         }
-        Err(_) if fallback => install_driver(&shared, parsed, SessionState::default(), None, None),
+        Err(_) if fallback => install_driver(
+            &shared,
+            parsed,
+            SessionState::default(),
+            None,
+            (None, None),
+            Vec::new(),
+        ),
         Err(e) => {
             shared.fail_start(&ClientError::from_store(&e));
             return;

@@ -147,18 +147,14 @@ async function reloadWhilePublishing(qos, total, nReloads) {
   }
 }
 
-// Known failure (found by these tests): Chromium 156 drops, when the page unloads, every
-// IndexedDB transaction that is committed (IDBTransaction.commit()) but still queued behind
-// another one; only the running one completes (measured with plain IndexedDB: 5 small committed
-// transactions per task behind a larger one lose most of them on reload). The client pipelines
-// transactions (one per task, or one group commit in flight), so the messages handed to publish
-// in the last few ms before a reload are neither stored nor sent: lost (QoS 1 and 2 alike;
-// the same window could deliver an inbound QoS 2 message twice). Until the client keeps such
-// writes somewhere that survives (e.g. a synchronous localStorage journal until the commit
-// completes), the three reload tests report as TODO unless WASMQTT_DURABLE_STRICT=1.
-const reloadLoss = process.env.WASMQTT_DURABLE_STRICT
-  ? false
-  : "known loss: a publish transaction in flight at unload is dropped by Chromium";
+// Chromium 156 drops, when the page unloads, every IndexedDB transaction that is committed
+// (IDBTransaction.commit()) but still queued behind another one (measured with plain IndexedDB).
+// These tests found it; the client now keeps new messages, QoS 2 states and incoming QoS 2 ids
+// in a synchronous localStorage journal until their transaction completes (src/store/journal.rs).
+// WASMQTT_DURABLE_LENIENT=1 reports the three reload tests as TODO instead (for bisecting).
+const reloadLoss = process.env.WASMQTT_DURABLE_LENIENT
+  ? "lenient: reload tests reported, not enforced"
+  : false;
 
 test("reload during QoS 1 publishing: every number handed over arrives at least once", { timeout: 90000, todo: reloadLoss }, async () => {
   await reloadWhilePublishing(1, 1000, 4);
@@ -168,7 +164,7 @@ test("reload during QoS 2 publishing: every number arrives exactly once", { time
   await reloadWhilePublishing(2, 1000, 4);
 });
 
-test("inbound QoS 2 across reloads: the handler sees every number exactly once", { timeout: 90000, todo: reloadLoss && "known duplicates: the incoming QoS 2 id's transaction, queued at unload, is dropped by Chromium" }, async () => {
+test("inbound QoS 2 across reloads: the handler sees every number exactly once", { timeout: 90000, todo: reloadLoss }, async () => {
   const total = 300;
   const topic = uid("inbound");
   const clientId = cid("inbound");
