@@ -5,8 +5,9 @@
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::codec::properties::id;
 use crate::codec::text::concat;
-use crate::codec::{ConnAck, Properties, Publish};
+use crate::codec::{ConnAck, Properties, Publish, MAX_VARINT};
 
 /// Reads `obj[key]`; `undefined` when absent or `obj` is not an object.
 pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -63,10 +64,6 @@ fn flag(value: &JsValue) -> Option<u8> {
     }
 }
 
-fn string(value: &JsValue) -> Option<String> {
-    value.as_string()
-}
-
 /// Which MQTT 5 properties a JavaScript object may set.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PropertyUse {
@@ -80,6 +77,138 @@ pub(crate) enum PropertyUse {
     Subscribe,
     /// UNSUBSCRIBE.
     Unsubscribe,
+}
+
+impl PropertyUse {
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+const CONNECT: u8 = 1 << PropertyUse::Connect as u8;
+const WILL: u8 = 1 << PropertyUse::Will as u8;
+const PUBLISH: u8 = 1 << PropertyUse::Publish as u8;
+const SUBSCRIBE: u8 = 1 << PropertyUse::Subscribe as u8;
+
+/// How a property's JavaScript value is read.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// An integer from `min` to `max`.
+    Int(u32, u32),
+    /// A boolean, or 0 / 1.
+    Flag,
+    /// A string.
+    Text,
+    /// A string or bytes.
+    Bytes,
+}
+
+/// The properties a JavaScript object may set: name, identifier, value,
+/// where allowed. One table instead of code per property keeps the wasm small.
+const SETTABLE: &[(&str, u8, Kind, u8)] = &[
+    (
+        "sessionExpiryInterval",
+        id::SESSION_EXPIRY_INTERVAL,
+        Kind::Int(0, u32::MAX),
+        CONNECT,
+    ),
+    (
+        "receiveMaximum",
+        id::RECEIVE_MAXIMUM,
+        Kind::Int(1, 65_535),
+        CONNECT,
+    ),
+    (
+        "maximumPacketSize",
+        id::MAXIMUM_PACKET_SIZE,
+        Kind::Int(1, MAX_VARINT),
+        CONNECT,
+    ),
+    (
+        "topicAliasMaximum",
+        id::TOPIC_ALIAS_MAXIMUM,
+        Kind::Int(0, 65_535),
+        CONNECT,
+    ),
+    (
+        "requestResponseInformation",
+        id::REQUEST_RESPONSE_INFORMATION,
+        Kind::Flag,
+        CONNECT,
+    ),
+    (
+        "requestProblemInformation",
+        id::REQUEST_PROBLEM_INFORMATION,
+        Kind::Flag,
+        CONNECT,
+    ),
+    (
+        "authenticationMethod",
+        id::AUTHENTICATION_METHOD,
+        Kind::Text,
+        CONNECT,
+    ),
+    (
+        "authenticationData",
+        id::AUTHENTICATION_DATA,
+        Kind::Bytes,
+        CONNECT,
+    ),
+    (
+        "willDelayInterval",
+        id::WILL_DELAY_INTERVAL,
+        Kind::Int(0, u32::MAX),
+        WILL,
+    ),
+    (
+        "payloadFormatIndicator",
+        id::PAYLOAD_FORMAT_INDICATOR,
+        Kind::Flag,
+        WILL | PUBLISH,
+    ),
+    (
+        "messageExpiryInterval",
+        id::MESSAGE_EXPIRY_INTERVAL,
+        Kind::Int(0, u32::MAX),
+        WILL | PUBLISH,
+    ),
+    ("contentType", id::CONTENT_TYPE, Kind::Text, WILL | PUBLISH),
+    (
+        "responseTopic",
+        id::RESPONSE_TOPIC,
+        Kind::Text,
+        WILL | PUBLISH,
+    ),
+    (
+        "correlationData",
+        id::CORRELATION_DATA,
+        Kind::Bytes,
+        WILL | PUBLISH,
+    ),
+    (
+        "subscriptionIdentifier",
+        id::SUBSCRIPTION_IDENTIFIER,
+        Kind::Int(1, MAX_VARINT),
+        PUBLISH | SUBSCRIBE,
+    ),
+    ("topicAlias", id::TOPIC_ALIAS, Kind::Int(1, 65_535), PUBLISH),
+];
+
+/// Stores numeric property `pid` (its range already checked).
+fn set_number(p: &mut Properties, pid: u8, n: u32) {
+    match pid {
+        id::SESSION_EXPIRY_INTERVAL => p.session_expiry_interval = Some(n),
+        id::RECEIVE_MAXIMUM => p.receive_maximum = Some(n as u16),
+        id::MAXIMUM_PACKET_SIZE => p.maximum_packet_size = Some(n),
+        id::TOPIC_ALIAS_MAXIMUM => p.topic_alias_maximum = Some(n as u16),
+        id::REQUEST_RESPONSE_INFORMATION => p.request_response_information = Some(n as u8),
+        id::REQUEST_PROBLEM_INFORMATION => p.request_problem_information = Some(n as u8),
+        id::WILL_DELAY_INTERVAL => p.will_delay_interval = Some(n),
+        id::PAYLOAD_FORMAT_INDICATOR => p.payload_format_indicator = Some(n as u8),
+        id::MESSAGE_EXPIRY_INTERVAL => p.message_expiry_interval = Some(n),
+        id::SUBSCRIPTION_IDENTIFIER => p.subscription_identifiers = vec![n],
+        _ => p.topic_alias = Some(n as u16),
+    }
 }
 
 /// Parses an MQTT.js-style properties object. The error names the property.
@@ -97,86 +226,37 @@ pub(crate) fn properties_from_js(
     for key in keys(value) {
         let v = get(value, &key);
         let bad = || concat(&["property `", &key, "` has an invalid value"]);
-        let allowed = match (key.as_str(), usage) {
-            ("userProperties", _) => {
-                p.user_properties = user_properties(&v).ok_or_else(bad)?;
-                continue;
-            }
-            (
-                "sessionExpiryInterval"
-                | "receiveMaximum"
-                | "maximumPacketSize"
-                | "topicAliasMaximum"
-                | "requestResponseInformation"
-                | "requestProblemInformation"
-                | "authenticationMethod"
-                | "authenticationData",
-                PropertyUse::Connect,
-            ) => true,
-            ("willDelayInterval", PropertyUse::Will) => true,
-            (
-                "payloadFormatIndicator"
-                | "messageExpiryInterval"
-                | "contentType"
-                | "responseTopic"
-                | "correlationData",
-                PropertyUse::Will | PropertyUse::Publish,
-            ) => true,
-            ("subscriptionIdentifier", PropertyUse::Publish | PropertyUse::Subscribe) => true,
-            ("topicAlias", PropertyUse::Publish) => true,
-            _ => false,
-        };
-        if !allowed {
-            return Err(concat(&["unknown or misplaced property `", &key, "`"]));
+        if key == "userProperties" {
+            p.user_properties = user_properties(&v).ok_or_else(bad)?;
+            continue;
         }
-        match key.as_str() {
-            "sessionExpiryInterval" => {
-                p.session_expiry_interval = Some(integer(&v, u32::MAX).ok_or_else(bad)?)
+        let Some(&(_, pid, kind, _)) = SETTABLE
+            .iter()
+            .find(|(name, _, _, uses)| *name == key && uses & usage.bit() != 0)
+        else {
+            return Err(concat(&["unknown or misplaced property `", &key, "`"]));
+        };
+        match kind {
+            Kind::Int(min, max) => {
+                let n = integer(&v, max).filter(|n| *n >= min).ok_or_else(bad)?;
+                set_number(&mut p, pid, n);
             }
-            "receiveMaximum" => {
-                let n = integer(&v, 65_535).filter(|n| *n > 0).ok_or_else(bad)?;
-                p.receive_maximum = Some(n as u16);
+            Kind::Flag => set_number(&mut p, pid, u32::from(flag(&v).ok_or_else(bad)?)),
+            Kind::Text => {
+                let s = Some(v.as_string().ok_or_else(bad)?);
+                match pid {
+                    id::AUTHENTICATION_METHOD => p.authentication_method = s,
+                    id::CONTENT_TYPE => p.content_type = s,
+                    _ => p.response_topic = s,
+                }
             }
-            "maximumPacketSize" => {
-                let n = integer(&v, 268_435_455)
-                    .filter(|n| *n > 0)
-                    .ok_or_else(bad)?;
-                p.maximum_packet_size = Some(n);
+            Kind::Bytes => {
+                let b = Some(bytes(&v).ok_or_else(bad)?);
+                match pid {
+                    id::AUTHENTICATION_DATA => p.authentication_data = b,
+                    _ => p.correlation_data = b,
+                }
             }
-            "topicAliasMaximum" => {
-                p.topic_alias_maximum = Some(integer(&v, 65_535).ok_or_else(bad)? as u16)
-            }
-            "requestResponseInformation" => {
-                p.request_response_information = Some(flag(&v).ok_or_else(bad)?)
-            }
-            "requestProblemInformation" => {
-                p.request_problem_information = Some(flag(&v).ok_or_else(bad)?)
-            }
-            "authenticationMethod" => p.authentication_method = Some(string(&v).ok_or_else(bad)?),
-            "authenticationData" => p.authentication_data = Some(bytes(&v).ok_or_else(bad)?),
-            "willDelayInterval" => {
-                p.will_delay_interval = Some(integer(&v, u32::MAX).ok_or_else(bad)?)
-            }
-            "payloadFormatIndicator" => {
-                p.payload_format_indicator = Some(flag(&v).ok_or_else(bad)?)
-            }
-            "messageExpiryInterval" => {
-                p.message_expiry_interval = Some(integer(&v, u32::MAX).ok_or_else(bad)?)
-            }
-            "contentType" => p.content_type = Some(string(&v).ok_or_else(bad)?),
-            "responseTopic" => p.response_topic = Some(string(&v).ok_or_else(bad)?),
-            "correlationData" => p.correlation_data = Some(bytes(&v).ok_or_else(bad)?),
-            "subscriptionIdentifier" => {
-                let n = integer(&v, 268_435_455)
-                    .filter(|n| *n > 0)
-                    .ok_or_else(bad)?;
-                p.subscription_identifiers = vec![n];
-            }
-            "topicAlias" => {
-                let n = integer(&v, 65_535).filter(|n| *n > 0).ok_or_else(bad)?;
-                p.topic_alias = Some(n as u16);
-            }
-            _ => return Err(concat(&["unknown property `", &key, "`"])),
         }
     }
     Ok(p)
