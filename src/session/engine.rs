@@ -139,7 +139,7 @@ impl Session {
     pub fn with_state(config: SessionConfig, state: SessionState) -> Self {
         let mut session = Session::new(config);
         let mut messages = state.messages;
-        messages.sort_by_key(|m| m.seq);
+        sort_by_seq(&mut messages);
         // QoS 2 messages claim their ids first: the broker may hold one of
         // them by its id, while a QoS 1 message may go again under a new id.
         let mut in_flight = vec![false; messages.len()];
@@ -193,7 +193,7 @@ impl Session {
             .chain(self.queue.iter())
             .map(|o| o.stored.clone())
             .collect();
-        all.sort_by_key(|m| m.seq);
+        sort_by_seq(&mut all);
         all
     }
 
@@ -1275,4 +1275,10 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// Sorts messages by acceptance order. One function for every caller: each
+/// `sort_by_key` closure would otherwise get its own copy of the sort.
+fn sort_by_seq(messages: &mut [StoredMessage]) {
+    messages.sort_by_key(|m| m.seq);
 }
