@@ -50,7 +50,12 @@ export function tempProfileDir() {
 }
 
 export function removeDir(dir) {
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Chromium may still be writing into its profile for a moment after close (ENOTEMPTY).
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch (err) {
+    console.warn(`harness: could not remove ${dir}: ${err.message}`);
+  }
 }
 
 /**
