@@ -63,7 +63,7 @@ fn promise() -> (Promise, Settle) {
 }
 
 /// The JavaScript-facing state of one client.
-/// A call made before the driver exists (while the store loads).
+/// An application call: run at once, or kept while the store loads.
 enum Deferred {
     Publish(Message, Settle),
     Subscribe(Vec<Subscription>, Properties, Settle),
@@ -350,20 +350,63 @@ fn install_driver(
     *shared.driver.borrow_mut() = Some(driver.clone());
     let deferred: Vec<Deferred> = shared.deferred.borrow_mut().drain(..).collect();
     for call in deferred {
-        match call {
-            Deferred::Publish(m, settle) => {
-                let _ = run_publish(shared, &driver, m, settle);
-            }
-            Deferred::Subscribe(subs, props, settle) => {
-                run_request(shared, driver.subscribe(subs, props), settle)
-            }
-            Deferred::Unsubscribe(filters, props, settle) => {
-                run_request(shared, driver.unsubscribe(filters, props), settle)
-            }
-            Deferred::End(force) => driver.end(force),
-        }
+        run_call(shared, &driver, call);
     }
     driver.deliver();
+}
+
+/// Carries out a call on the driver; refusals settle its promise.
+fn run_call(shared: &Shared, driver: &Rc<Driver>, call: Deferred) {
+    match call {
+        Deferred::Publish(m, settle) => {
+            await_outcome(&shared.publishes, driver, driver.publish(m), settle)
+        }
+        Deferred::Subscribe(subs, props, settle) => await_outcome(
+            &shared.requests,
+            driver,
+            driver.subscribe(subs, props),
+            settle,
+        ),
+        Deferred::Unsubscribe(filters, props, settle) => await_outcome(
+            &shared.requests,
+            driver,
+            driver.unsubscribe(filters, props),
+            settle,
+        ),
+        Deferred::End(force) => driver.end(force),
+    }
+}
+
+impl Deferred {
+    /// The checks that refuse a call at once, before it waits for the store.
+    fn check(&self) -> Result<(), JsValue> {
+        match self {
+            Deferred::Publish(m, _) => crate::codec::validate_topic_name(&m.topic)
+                .map_err(|e| error(ErrorCode::InvalidTopic, e.as_str())),
+            Deferred::Subscribe(subs, _, _) => {
+                subs.iter().try_for_each(|s| check_filter(&s.filter))
+            }
+            Deferred::Unsubscribe(filters, _, _) => {
+                filters.iter().try_for_each(|f| check_filter(f))
+            }
+            Deferred::End(_) => Ok(()),
+        }
+    }
+}
+
+impl Shared {
+    /// Runs `call` now, or once the store is read (checked first, so an
+    /// invalid call is refused at once either way).
+    fn submit(&self, call: Deferred) -> Result<(), JsValue> {
+        match self.driver() {
+            Some(driver) => run_call(self, &driver, call),
+            None => {
+                call.check()?;
+                self.deferred.borrow_mut().push(call);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Takes the session lock, opens and reads the store, then starts.
@@ -439,35 +482,20 @@ async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
     }
 }
 
-fn run_publish(
-    shared: &Shared,
-    driver: &Rc<Driver>,
-    message: Message,
+/// Keeps `settle` in `table` under the accepted call's id (its outcome
+/// comes as a notification), or rejects it with the refusal; then hands
+/// out what the call produced.
+fn await_outcome(
+    table: &RefCell<Pending<Settle>>,
+    driver: &Driver,
+    result: Result<u64, ClientError>,
     settle: Settle,
-) -> Result<(), ()> {
-    match driver.publish(message) {
-        Ok(id) => {
-            shared.publishes.borrow_mut().insert(id, settle);
-            driver.deliver();
-            Ok(())
-        }
-        Err(e) => {
-            settle.reject(&to_js(&e));
-            Err(())
-        }
-    }
-}
-
-fn run_request(shared: &Shared, result: Result<u64, ClientError>, settle: Settle) {
+) {
     match result {
-        Ok(id) => {
-            shared.requests.borrow_mut().insert(id, settle);
-        }
+        Ok(id) => table.borrow_mut().insert(id, settle),
         Err(e) => settle.reject(&to_js(&e)),
     }
-    if let Some(d) = shared.driver() {
-        d.deliver();
-    }
+    driver.deliver();
 }
 
 /// Connects to `url` and resolves with a `Client` after the first
@@ -561,20 +589,7 @@ impl Client {
             properties,
         };
         let (p, settle) = promise();
-        match self.shared.driver() {
-            Some(driver) => {
-                // Refusals come back as the promise's rejection.
-                let _ = run_publish(&self.shared, &driver, message, settle);
-            }
-            None => {
-                crate::codec::validate_topic_name(&message.topic)
-                    .map_err(|e| error(ErrorCode::InvalidTopic, e.as_str()))?;
-                self.shared
-                    .deferred
-                    .borrow_mut()
-                    .push(Deferred::Publish(message, settle));
-            }
-        }
+        self.shared.submit(Deferred::Publish(message, settle))?;
         Ok(p)
     }
 
@@ -603,23 +618,8 @@ impl Client {
         let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Subscribe)
             .map_err(options_error)?;
         let (p, settle) = promise();
-        match self.shared.driver() {
-            Some(driver) => run_request(
-                &self.shared,
-                driver.subscribe(subscriptions, properties),
-                settle,
-            ),
-            None => {
-                for s in &subscriptions {
-                    check_filter(&s.filter)?;
-                }
-                self.shared.deferred.borrow_mut().push(Deferred::Subscribe(
-                    subscriptions,
-                    properties,
-                    settle,
-                ));
-            }
-        }
+        self.shared
+            .submit(Deferred::Subscribe(subscriptions, properties, settle))?;
         Ok(p)
     }
 
@@ -628,22 +628,8 @@ impl Client {
         let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Unsubscribe)
             .map_err(options_error)?;
         let (p, settle) = promise();
-        match self.shared.driver() {
-            Some(driver) => run_request(
-                &self.shared,
-                driver.unsubscribe(filters, properties),
-                settle,
-            ),
-            None => {
-                for f in &filters {
-                    check_filter(f)?;
-                }
-                self.shared
-                    .deferred
-                    .borrow_mut()
-                    .push(Deferred::Unsubscribe(filters, properties, settle));
-            }
-        }
+        self.shared
+            .submit(Deferred::Unsubscribe(filters, properties, settle))?;
         Ok(p)
     }
 }
@@ -673,11 +659,7 @@ impl Client {
     /// Ends the client (DISCONNECT, or just closing with `force`); stored
     /// session state is kept. Later calls reject with `Closed`.
     pub fn end(&self, force: Option<bool>) -> Promise {
-        let force = force.unwrap_or(false);
-        match self.shared.driver() {
-            Some(d) => d.end(force),
-            None => self.shared.deferred.borrow_mut().push(Deferred::End(force)),
-        }
+        let _ = self.shared.submit(Deferred::End(force.unwrap_or(false)));
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
