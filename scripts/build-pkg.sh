@@ -50,6 +50,7 @@ want_stamp=$(
     wasm-bindgen --version
     echo "opt=$use_opt"
     if [ "$use_opt" = 1 ]; then "$wasm_opt" --version; echo "${wasm_opt_flags[*]}"; fi
+    [ -x "$root/node_modules/.bin/terser" ] && "$root/node_modules/.bin/terser" --version
     [ -f "$dts_src" ] && sha256sum "$dts_src"
     echo "version=$version"
     sha256sum "$0"
@@ -82,6 +83,19 @@ else
   err_snippet=$(cd "$out" && find snippets -name mqtt_error.js 2>/dev/null | head -n 1)
   if [ -n "$err_snippet" ]; then
     printf '\nexport { MqttError } from "./%s";\n' "$err_snippet" >>"$out/$name.js"
+  fi
+
+  # The glue and its snippets ship minified (terser, npm): the readable glue is
+  # 38 KB raw / 7.6 KB gzip, minified about 16 KB / 5.2 KB.
+  terser=$root/node_modules/.bin/terser
+  if [ -x "$terser" ]; then
+    log "terser (glue JS and snippets)"
+    while IFS= read -r js; do
+      "$terser" "$js" --module --compress passes=2 --mangle -o "$js.min"
+      mv "$js.min" "$js"
+    done < <(find "$out" -name '*.js')
+  else
+    log "WARNING: node_modules/terser missing (npm ci): the glue JS is NOT minified"
   fi
 
   if [ -f "$dts_src" ]; then
@@ -117,8 +131,14 @@ size() { stat -c %s "$1"; }
 gz() { gzip -9 -c "$1" | wc -c; }
 wasm_raw=$(size "$out/${name}_bg.wasm"); wasm_gz=$(gz "$out/${name}_bg.wasm")
 js_raw=$(size "$out/$name.js"); js_gz=$(gz "$out/$name.js")
+# The snippets (MqttError, Web Locks) are part of what a page loads.
+snip_raw=0; snip_gz=0
+while IFS= read -r f; do
+  snip_raw=$((snip_raw + $(size "$f"))); snip_gz=$((snip_gz + $(gz "$f")))
+done < <(find "$out/snippets" -name '*.js' 2>/dev/null)
 opt_note="wasm-opt -Oz"; [ "$use_opt" = 1 ] || opt_note="NOT optimized"
 log "sizes ($opt_note):"
 printf '  %-20s %9d B raw %9d B gzip -9\n' "${name}_bg.wasm" "$wasm_raw" "$wasm_gz"
 printf '  %-20s %9d B raw %9d B gzip -9\n' "$name.js" "$js_raw" "$js_gz"
-printf '  %-20s %9s       %9d B gzip -9\n' "total" "" "$((wasm_gz + js_gz))"
+printf '  %-20s %9d B raw %9d B gzip -9\n' "snippets/*.js" "$snip_raw" "$snip_gz"
+printf '  %-20s %9d B raw %9d B gzip -9\n' "total" "$((wasm_raw + js_raw + snip_raw))" "$((wasm_gz + js_gz + snip_gz))"

@@ -55,7 +55,9 @@ pub(crate) fn push_quoted(out: &mut String, s: &str) {
                 out.push_str("\\u{");
                 let mut hex = String::new();
                 push_hex(&mut hex, c as u32, 1);
-                out.push_str(&hex[2..]);
+                // `get`, not indexing: a str index can panic, which links
+                // in core's slice-error formatting (about 3 KB of wasm).
+                out.push_str(hex.get(2..).unwrap_or_default());
                 out.push('}');
             }
             c => out.push(c),

@@ -11,6 +11,6 @@ mod packet_ids;
 mod types;
 
 pub use config::{ResendPolicy, SessionConfig, DEFAULT_MAX_INFLIGHT_V311};
-pub use engine::Session;
+pub use engine::{sort_by_seq, Session};
 pub use error::{CloseReason, ProtocolError, PublishError, RequestError};
 pub use types::{Event, Message, MessageState, Output, PersistOp, SessionState, StoredMessage};

@@ -161,7 +161,10 @@ impl OutgoingJournal {
             .filter(|k| k.starts_with(&self.prefix))
             .collect();
         for key in &keys {
-            let Some(seq) = key[self.prefix.len()..].parse::<u64>().ok() else {
+            let seq = key
+                .strip_prefix(self.prefix.as_str())
+                .map(str::parse::<u64>);
+            let Some(Ok(seq)) = seq else {
                 continue;
             };
             let Ok(Some(value)) = self.storage.get_item(key) else {
@@ -213,7 +216,7 @@ impl OutgoingJournal {
                 _ => {}
             }
         }
-        state.messages.sort_by_key(|m| m.seq);
+        crate::session::sort_by_seq(&mut state.messages);
         // Items that named nothing still stored (their message completed).
         let named: Vec<String> = replay
             .iter()
