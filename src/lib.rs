@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod codec;
+mod heapsort;
 pub mod session;
 pub mod store;
 

@@ -1278,8 +1278,8 @@ impl Session {
 }
 
 /// Sorts messages into acceptance order (`seq`). One function for every
-/// caller, store included: each sort closure would otherwise get its own
-/// copy of the sort in the wasm. Unstable is exact here: seqs are unique.
+/// caller, store included, so the wasm has one copy of the sort. Unstable
+/// is exact here: seqs are unique.
 pub fn sort_by_seq(messages: &mut [StoredMessage]) {
-    messages.sort_unstable_by_key(|m| m.seq);
+    crate::heapsort::sort_by_key(messages, |m| m.seq);
 }

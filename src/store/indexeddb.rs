@@ -353,7 +353,7 @@ impl IndexedDbStore {
         // Completed messages, last (a seq is never stored again once
         // deleted): one range delete per run of consecutive seqs, as acks
         // mostly come in order.
-        deleted.sort_unstable();
+        crate::heapsort::sort_by_key(&mut deleted, |seq| *seq);
         let mut i = 0;
         while i < deleted.len() {
             let first = deleted[i];
