@@ -80,7 +80,7 @@ else
 
   # MqttError is a JS class (an Error subclass) that the wasm imports from a snippet;
   # wasm-bindgen does not re-export imports, so the package entry does it.
-  err_snippet=$(cd "$out" && find snippets -name mqtt_error.js 2>/dev/null | head -n 1)
+  err_snippet=$(cd "$out" && find snippets -name support.js 2>/dev/null | head -n 1)
   if [ -n "$err_snippet" ]; then
     printf '\nexport { MqttError } from "./%s";\n' "$err_snippet" >>"$out/$name.js"
   fi

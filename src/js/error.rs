@@ -1,11 +1,11 @@
-//! `MqttError`: a JavaScript `Error` subclass (defined in mqtt_error.js so
+//! `MqttError`: a JavaScript `Error` subclass (defined in support.js so
 //! that `instanceof Error` holds) built from a [`ClientError`].
 
 use wasm_bindgen::prelude::*;
 
 use crate::client::{ClientError, ErrorCode};
 
-#[wasm_bindgen(module = "/src/js/mqtt_error.js")]
+#[wasm_bindgen(module = "/src/js/support.js")]
 extern "C" {
     #[wasm_bindgen(js_name = MqttError)]
     type JsMqttError;

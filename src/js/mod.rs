@@ -25,7 +25,7 @@ use crate::store::record::state_name;
 
 use convert::{get, integer, properties_from_js, PropertyUse};
 use error::{error, rejected, to_js};
-use tables::{Listeners, Pending};
+use tables::{Listeners, Pending, TopicCache};
 
 /// A promise's two functions.
 struct Settle {
@@ -71,7 +71,7 @@ enum Deferred {
     End(bool),
 }
 
-#[wasm_bindgen(module = "/src/js/locks.js")]
+#[wasm_bindgen(module = "/src/js/support.js")]
 extern "C" {
     #[wasm_bindgen(js_name = acquireLock)]
     fn acquire_lock(name: &str, wait: bool) -> Promise;
@@ -86,6 +86,8 @@ struct Shared {
     release_lock: RefCell<Option<Function>>,
     me: Weak<Shared>,
     listeners: RefCell<Listeners>,
+    /// JS strings of recently received topics.
+    topics: RefCell<TopicCache>,
     publishes: RefCell<Pending<Settle>>,
     requests: RefCell<Pending<Settle>>,
     /// QoS 0 publishes done but waiting for the socket to drain.
@@ -135,12 +137,11 @@ impl Shared {
     }
 
     fn emit(&self, event: &str, args: &[JsValue]) {
-        // Copy the list: a listener may add or remove listeners.
-        let list = match self.listeners.borrow().of(event) {
-            [] => return,
-            l => l.to_vec(),
+        // A snapshot: a listener may add or remove listeners.
+        let Some(list) = self.listeners.borrow().of(event) else {
+            return;
         };
-        for f in list {
+        for f in list.iter() {
             let r = match args {
                 [] => f.call0(&JsValue::UNDEFINED),
                 [a] => f.call1(&JsValue::UNDEFINED, a),
@@ -155,11 +156,11 @@ impl Shared {
     }
 
     fn has_listener(&self, event: &str) -> bool {
-        !self.listeners.borrow().of(event).is_empty()
+        self.listeners.borrow().of(event).is_some()
     }
 
     fn deliver_message(&self, p: &Publish) {
-        let topic = JsValue::from_str(&p.topic);
+        let topic = self.topics.borrow_mut().get(&p.topic);
         let payload: JsValue = Uint8Array::from(p.payload.as_slice()).into();
         self.emit("message", &[topic, payload, convert::packet_to_js(p)]);
     }
@@ -282,6 +283,7 @@ fn build(
         release_lock: RefCell::new(None),
         me: me.clone(),
         listeners: RefCell::default(),
+        topics: RefCell::default(),
         publishes: RefCell::default(),
         requests: RefCell::default(),
         drain_waiters: RefCell::new(Vec::new()),

@@ -4,6 +4,7 @@
 //! costs far less code in the shipped wasm than a hash map.
 
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use js_sys::Function;
 use wasm_bindgen::JsValue;
@@ -50,23 +51,25 @@ impl<T> Pending<T> {
 /// Listener functions per event name, in the order added.
 #[derive(Default)]
 pub(crate) struct Listeners {
-    events: Vec<(String, Vec<Function>)>,
+    // Shared lists: emitting takes a snapshot (a listener may add or remove
+    // listeners) by counting a reference, not by copying every function.
+    events: Vec<(String, Rc<Vec<Function>>)>,
 }
 
 impl Listeners {
-    /// The listeners of `event` (empty if none).
-    pub(crate) fn of(&self, event: &str) -> &[Function] {
+    /// A snapshot of the listeners of `event` (`None` if there are none).
+    pub(crate) fn of(&self, event: &str) -> Option<Rc<Vec<Function>>> {
         self.events
             .iter()
-            .find(|(name, _)| name == event)
-            .map_or(&[], |(_, list)| list.as_slice())
+            .find(|(name, list)| name == event && !list.is_empty())
+            .map(|(_, list)| list.clone())
     }
 
     /// Adds `f` to `event`.
     pub(crate) fn add(&mut self, event: &str, f: Function) {
         match self.events.iter_mut().find(|(name, _)| name == event) {
-            Some((_, list)) => list.push(f),
-            None => self.events.push((event.to_string(), vec![f])),
+            Some((_, list)) => Rc::make_mut(list).push(f),
+            None => self.events.push((event.to_string(), Rc::new(vec![f]))),
         }
     }
 
@@ -75,8 +78,40 @@ impl Listeners {
         if let Some((_, list)) = self.events.iter_mut().find(|(name, _)| name == event) {
             let target = JsValue::from(f);
             if let Some(i) = list.iter().position(|g| JsValue::from(g) == target) {
-                list.remove(i);
+                Rc::make_mut(list).remove(i);
             }
         }
+    }
+}
+
+/// Topics kept as JavaScript strings.
+const TOPIC_CACHE_SIZE: usize = 32;
+
+/// JavaScript strings of recently received topics. A dashboard receives the
+/// same few topics over and over, and making a JS string from UTF-8 costs
+/// more than the rest of a delivery; a hit costs a compare of a few short
+/// strings.
+#[derive(Default)]
+pub(crate) struct TopicCache {
+    entries: Vec<(String, JsValue)>,
+    /// The entry replaced next once the cache is full (oldest insert).
+    next: usize,
+}
+
+impl TopicCache {
+    /// `topic` as a JavaScript string.
+    pub(crate) fn get(&mut self, topic: &str) -> JsValue {
+        if let Some((_, v)) = self.entries.iter().find(|(t, _)| t == topic) {
+            return v.clone();
+        }
+        let v = JsValue::from_str(topic);
+        let entry = (topic.to_owned(), v.clone());
+        if self.entries.len() < TOPIC_CACHE_SIZE {
+            self.entries.push(entry);
+        } else if let Some(slot) = self.entries.get_mut(self.next) {
+            *slot = entry;
+            self.next = (self.next + 1) % TOPIC_CACHE_SIZE;
+        }
+        v
     }
 }

@@ -1,0 +1,40 @@
+// The few pieces of wasmqtt written in JavaScript: one snippet file, so a
+// page fetches one extra module, not one per piece.
+
+// The error class of every wasmqtt rejection and `error` event.
+export class MqttError extends Error {
+  constructor(code, message, reasonCode) {
+    super(message);
+    this.name = "MqttError";
+    this.code = code;
+    if (reasonCode !== undefined && reasonCode !== null) this.reasonCode = reasonCode;
+  }
+}
+
+// Web Locks: one tab or worker at a time holds a (URL, client id) session.
+// Resolves with a function that releases the lock, or null when `wait` is
+// false and another holder has it. Without the Web Locks API it resolves
+// with a no-op release.
+export function acquireLock(name, wait) {
+  const locks = globalThis.navigator && globalThis.navigator.locks;
+  if (!locks) return Promise.resolve(() => {});
+  return new Promise((resolve, reject) => {
+    locks
+      .request(name, { ifAvailable: !wait }, (lock) => {
+        if (!lock) {
+          resolve(null);
+          return undefined;
+        }
+        return new Promise((release) => resolve(release));
+      })
+      .catch(reject);
+  });
+}
+
+// The `packet` argument of a `message` listener, built in one call: from
+// Rust, each property set would cost a call and a key string.
+export function packetInfo(qos, retain, dup, properties) {
+  const p = { qos, retain, dup };
+  if (properties !== undefined) p.properties = properties;
+  return p;
+}
