@@ -2,6 +2,8 @@
 //! MQTT 5 properties (camelCase names as in MQTT.js), CONNACK and packet
 //! descriptions.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -9,14 +11,43 @@ use crate::codec::properties::id;
 use crate::codec::text::concat;
 use crate::codec::{ConnAck, Properties, Publish, MAX_VARINT};
 
-/// Reads `obj[key]`; `undefined` when absent or `obj` is not an object.
-pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+thread_local! {
+    /// The JS strings of the property names this layer reads and sets, made
+    /// once each: decoding a key per access was a visible share of a
+    /// publish call.
+    /// Bounded, as names can also come from the application's objects.
+    static KEYS: RefCell<Vec<(Box<str>, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
-fn set(obj: &Object, key: &str, value: JsValue) {
+/// Names cached at most.
+const KEYS_CACHED: usize = 64;
+
+/// `name` as a JS string, from the cache.
+fn key(name: &str) -> JsValue {
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if let Some((_, v)) = keys.iter().find(|(k, _)| &**k == name) {
+            return v.clone();
+        }
+        let v = JsValue::from_str(name);
+        if keys.len() < KEYS_CACHED {
+            keys.push((name.into(), v.clone()));
+        }
+        v
+    })
+}
+
+/// Reads `obj[name]`; `undefined` when absent or `obj` is not an object.
+pub(crate) fn get(obj: &JsValue, name: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(obj, &key(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set(obj: &Object, name: &str, value: JsValue) {
     // Setting a plain property on a fresh plain object cannot fail.
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value);
+    let _ = Reflect::set(obj, &key(name), &value);
 }
 
 /// Own enumerable keys of a plain object.
