@@ -2,10 +2,13 @@
 // dedicated Web Worker and a SharedWorker"): the real package (pkg/) is imported by a module
 // worker, which connects to mosquitto, subscribes, publishes to itself and reports back through
 // postMessage / a MessagePort. Workers have no localStorage, so with persistence "indexeddb" the
-// client runs on IndexedDB alone there (src/store/journal.rs). Every wait has a timeout.
+// client runs on IndexedDB alone there (src/store/journal.rs): a message published while the
+// broker is unreachable must still be sent by the next worker after the first one has ended.
+// Every wait has a timeout.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { env, launchBrowser, openPage } from "./harness.mjs";
+import mqtt from "mqtt";
+import { env, launchBrowser, openPage, proxy } from "./harness.mjs";
 
 let browser;
 let page;
@@ -30,11 +33,12 @@ const scopes = {
 };
 
 /**
- * Starts a new worker of `kind` ("dedicated" or "shared") from the page, hands it `params`
- * (see pages/worker-scenario.mjs) and resolves with its reply.
+ * Starts a new worker of `kind` ("dedicated" or "shared") from `from` (the shared page by
+ * default), hands it `params` (see pages/worker-scenario.mjs) and resolves with its reply.
+ * A dedicated worker is terminated once it replied; a shared one lives until its page closes.
  */
-function inWorker(kind, params) {
-  return page.evaluate(
+function inWorker(kind, params, from = page) {
+  return from.evaluate(
     ({ kind, params }) =>
       new Promise((resolve, reject) => {
         const fail = (why) => {
@@ -44,7 +48,7 @@ function inWorker(kind, params) {
         const timer = setTimeout(() => fail("no reply"), params.timeoutMs + 30000);
         if (kind === "shared") {
           // A name per test: a fresh SharedWorker, not one left by an earlier test.
-          const worker = new SharedWorker("/tests/browser/pages/client-shared-worker.mjs", { type: "module", name: params.topic });
+          const worker = new SharedWorker("/tests/browser/pages/client-shared-worker.mjs", { type: "module", name: params.name ?? params.topic });
           worker.onerror = (ev) => fail(ev.message ?? "error event");
           worker.port.onmessage = (ev) => {
             clearTimeout(timer);
@@ -105,5 +109,44 @@ for (const kind of ["dedicated", "shared"]) {
     });
     // The session really lived in IndexedDB (persistence "indexeddb" has no memory fallback).
     assert.ok(r.databases.includes(`wasmqtt:${env.wsUrl}:${clientId}`), JSON.stringify(r.databases));
+  });
+}
+
+for (const kind of ["dedicated", "shared"]) {
+  test(`${kind} worker: a QoS 1 message published offline with "indexeddb" is sent by the next worker after the first one ended`, async () => {
+    const topic = uid(`${kind}-worker-resume`);
+    const clientId = `${kind}-resume-${Math.random().toString(16).slice(2, 10)}`;
+    const options = { clientId, clean: false, persistence: "indexeddb", reconnect: { initialDelay: 50, maxDelay: 200, jitter: 0 } };
+    const observer = await mqtt.connectAsync(env.tcpUrl, { reconnectPeriod: 0 });
+    let other;
+    let timer;
+    try {
+      await observer.subscribeAsync(`${topic}/#`, { qos: 1 });
+      const received = new Promise((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error("the observer got no message in 60 s")), 60000);
+        observer.on("message", (t, payload) => {
+          clearTimeout(timer);
+          resolve({ topic: t, text: payload.toString() });
+        });
+      });
+      await proxy("/mode/refuse");
+      // The first worker belongs to a page of its own, so closing that page ends a SharedWorker.
+      other = await openPage(browser, "/tests/browser/pages/client.html");
+      const first = await inWorker(kind, { op: "publishOffline", url: env.proxyWsUrl, topic, options, qos: [1], timeoutMs: 30000 }, other);
+      assert.equal(first.ok, true, JSON.stringify(first));
+      assert.deepEqual(first.result.outbox, [`${topic}/q1`]);
+      await other.close();
+      await proxy("/mode/pass");
+      const second = await inWorker(kind, { op: "resume", url: env.proxyWsUrl, name: `${topic}/resume`, options, timeoutMs: 30000 });
+      assert.equal(second.ok, true, JSON.stringify(second));
+      assert.deepEqual(second.result.errors, []);
+      assert.equal(second.result.outbox, 0);
+      assert.deepEqual(await received, { topic: `${topic}/q1`, text: "published before the worker ended" });
+    } finally {
+      clearTimeout(timer);
+      await other?.close();
+      await proxy("/reset");
+      await observer.endAsync();
+    }
   });
 }

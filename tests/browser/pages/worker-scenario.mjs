@@ -1,7 +1,7 @@
 // A publish/subscribe round trip with wasmqtt, run inside a worker (dedicated or shared) by
 // pages/client-worker.mjs and pages/client-shared-worker.mjs for tests/browser/workers.test.mjs.
 // Uses only the worker's global scope. Every wait is on an event with a timeout.
-import init, { connect } from "/pkg/wasmqtt.js";
+import init, { connect, createClient } from "/pkg/wasmqtt.js";
 
 let ready;
 
@@ -51,10 +51,52 @@ export async function roundTrip({ url, topic, options = {}, qos = [1], timeoutMs
   };
 }
 
-/** The outcome of `roundTrip(params)` as a structured-cloneable reply. */
+/** The next `name` event of `client`, with its arguments; rejects after `ms`. */
+function once(client, name, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no '${name}' event in ${ms} ms`)), ms);
+    const f = (...args) => {
+      clearTimeout(timer);
+      client.off(name, f);
+      resolve(args);
+    };
+    client.on(name, f);
+  });
+}
+
+/**
+ * With the broker unreachable (`url` refuses connections): starts a client, waits until it has
+ * read its store and failed a first attempt, publishes one message at `qos[0]` and returns at
+ * once, without awaiting the publish promise, so the caller can terminate the worker.
+ */
+async function publishOffline({ url, topic, options = {}, qos = [1], timeoutMs = 30000 }) {
+  ready ??= init();
+  await ready;
+  const client = createClient(url, options);
+  await once(client, "error", timeoutMs);
+  client.publish(`${topic}/q${qos[0]}`, "published before the worker ended", { qos: qos[0] }).catch(() => {});
+  return { outbox: client.outbox().map((m) => m.topic) };
+}
+
+/** Starts a client on the stored session and waits until an outgoing message completes. */
+async function resume({ url, options = {}, timeoutMs = 30000 }) {
+  ready ??= init();
+  await ready;
+  const client = createClient(url, options);
+  const errors = [];
+  client.on("error", (e) => errors.push({ code: e?.code, message: String(e?.message ?? e) }));
+  await once(client, "delivered", timeoutMs);
+  const outbox = client.outbox().length;
+  await client.end();
+  return { errors, outbox };
+}
+
+const ops = { roundTrip, publishOffline, resume };
+
+/** The outcome of `ops[params.op ?? "roundTrip"](params)` as a structured-cloneable reply. */
 export async function reply(params) {
   try {
-    return { ok: true, result: await roundTrip(params) };
+    return { ok: true, result: await ops[params.op ?? "roundTrip"](params) };
   } catch (e) {
     return { ok: false, error: String(e?.stack ?? e), code: e?.code };
   }
