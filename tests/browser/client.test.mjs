@@ -328,23 +328,6 @@ test("messages that arrive before a message listener is attached are held for it
   assert.deepEqual(r.texts, ["0", "1", "2", "3", "4"]);
 });
 
-test("the client runs in a dedicated Web Worker", async () => {
-  const r = await inPage(async ({ env }) => {
-    const worker = new Worker("/tests/browser/pages/client-worker.mjs", { type: "module" });
-    const topic = t.uid("worker");
-    const result = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("worker timed out")), 10000);
-      worker.onmessage = (ev) => { clearTimeout(timer); resolve(ev.data); };
-      worker.onerror = (ev) => { clearTimeout(timer); reject(new Error(ev.message)); };
-      worker.postMessage({ url: env.wsUrl, topic });
-    });
-    worker.terminate();
-    return { result, topic };
-  });
-  assert.equal(r.result.ok, true, JSON.stringify(r.result));
-  assert.deepEqual(r.result.message, { topic: r.topic, text: "from a worker" });
-});
-
 test("createClient works offline-first: listeners before connecting, publish before the broker is reachable", async () => {
   await proxy("/reset");
   try {
