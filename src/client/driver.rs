@@ -613,9 +613,12 @@ impl State {
     /// Arranges for pending bytes to leave in one frame: at the end of this
     /// task for the application's commands (latency), or after the tasks
     /// already queued for answers to received frames (mosquitto sends one
-    /// packet per frame, so acks to a burst then share a frame).
+    /// packet per frame, so acks to a burst then share a frame). A command
+    /// made while such a flush is pending joins it: an application that
+    /// publishes again on each acknowledgement of a burst would otherwise
+    /// send one frame per message.
     fn schedule_flush(&mut self) {
-        if self.micro_scheduled || (self.receiving && self.macro_scheduled) {
+        if self.micro_scheduled || self.macro_scheduled {
             return;
         }
         if self.receiving {

@@ -8,7 +8,7 @@ mod error;
 mod options;
 mod tables;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
@@ -27,39 +27,52 @@ use convert::{get, integer, properties_from_js, PropertyUse};
 use error::{error, rejected, to_js};
 use tables::{Listeners, Pending, TopicCache};
 
-/// A promise's two functions.
+#[wasm_bindgen(module = "/src/js/support.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = promiseNew)]
+    fn promise_new(id: u32) -> Promise;
+    #[wasm_bindgen(js_name = promiseSettle)]
+    fn promise_settle(id: u32, how: u8, value: &JsValue);
+}
+
+thread_local! {
+    /// The id of the last promise made (ids name promises in support.js).
+    static LAST_PROMISE: Cell<u32> = const { Cell::new(0) };
+}
+
+/// The right to settle one promise. Dropping it unsettled leaves the
+/// promise pending (and frees its entry in the JS table).
 struct Settle {
-    resolve: Function,
-    reject: Function,
+    id: u32,
 }
 
 impl Settle {
     fn resolve(self, value: &JsValue) {
-        let _ = self.resolve.call1(&JsValue::UNDEFINED, value);
+        self.finish(0, value);
     }
     fn reject(self, value: &JsValue) {
-        let _ = self.reject.call1(&JsValue::UNDEFINED, value);
+        self.finish(1, value);
+    }
+    fn finish(self, how: u8, value: &JsValue) {
+        promise_settle(self.id, how, value);
+        std::mem::forget(self);
     }
 }
 
-/// A new promise and its settle functions.
-fn promise() -> (Promise, Settle) {
-    let mut settle = None;
-    let p = Promise::new(&mut |resolve, reject| settle = Some(Settle { resolve, reject }));
-    // The executor runs synchronously inside `new Promise`.
-    match settle {
-        Some(s) => (p, s),
-        None => {
-            let noop = Function::new_no_args("");
-            (
-                p,
-                Settle {
-                    resolve: noop.clone(),
-                    reject: noop,
-                },
-            )
-        }
+impl Drop for Settle {
+    fn drop(&mut self) {
+        promise_settle(self.id, 2, &JsValue::UNDEFINED);
     }
+}
+
+/// A new promise and the right to settle it.
+fn promise() -> (Promise, Settle) {
+    let id = LAST_PROMISE.with(|last| {
+        let id = last.get().wrapping_add(1);
+        last.set(id);
+        id
+    });
+    (promise_new(id), Settle { id })
 }
 
 /// The JavaScript-facing state of one client.

@@ -38,3 +38,19 @@ export function packetInfo(qos, retain, dup, properties) {
   if (properties !== undefined) p.properties = properties;
   return p;
 }
+
+// Promises the wasm settles by number: making one costs one call, where
+// `new Promise` driven from Rust costs a closure and two function handles.
+const settlers = new Map();
+
+export function promiseNew(id) {
+  return new Promise((resolve, reject) => settlers.set(id, [resolve, reject]));
+}
+
+// how: 0 resolves, 1 rejects, 2 forgets (the promise stays pending).
+export function promiseSettle(id, how, value) {
+  const s = settlers.get(id);
+  if (s === undefined) return;
+  settlers.delete(id);
+  if (how < 2) s[how](value);
+}
