@@ -65,6 +65,17 @@ const d = {
    */
   async publisher({ url, clientId, topic, qos, total, window: win = 50, key, options = {} }) {
     const st = (window.pub = { handed: num(key), resolved: 0, errors: [], rejected: [], done: false, connects: 0, pending: 0 });
+    // The test pauses the hand-over while it changes the proxy, so that the page cannot
+    // finish in between.
+    let gate = null;
+    let release = () => {};
+    st.pause = () => {
+      gate ??= new Promise((r) => (release = r));
+    };
+    st.resume = () => {
+      gate = null;
+      release();
+    };
     const from = num(key);
     const c = await wasmqtt.connect(url, { clientId, clean: false, reconnect: FAST, ...options });
     window.client = c;
@@ -79,6 +90,7 @@ const d = {
       let n = num(key);
       while (n < total) {
         while (pending.size >= win) await Promise.race(pending);
+        while (gate) await gate;
         n += 1;
         const p = c.publish(topic, String(n), { qos });
         localStorage.setItem(key, String(n)); // handed over: the client must deliver it now
