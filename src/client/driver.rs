@@ -130,6 +130,15 @@ struct State {
     receiving: bool,
     /// Posts a macrotask (MessageChannel) that flushes.
     macrotask: Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)>,
+    /// The flush run as a microtask.
+    microtask: Option<Closure<dyn FnMut()>>,
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `queueMicrotask` (pages and workers alike).
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(f: &js_sys::Function);
 }
 
 fn now_ms() -> u64 {
@@ -184,6 +193,7 @@ impl Driver {
                 rx: Vec::new(),
                 receiving: false,
                 macrotask: None,
+                microtask: None,
             }),
             notes: RefCell::new(VecDeque::new()),
             delivering: Cell::new(false),
@@ -632,13 +642,19 @@ impl State {
                 }
             }
         }
-        self.micro_scheduled = true;
-        let me = self.me.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(d) = me.upgrade() {
-                d.flush();
-            }
-        });
+        if self.microtask.is_none() {
+            let me = self.me.clone();
+            self.microtask = Some(Closure::<dyn FnMut()>::new(move || {
+                if let Some(d) = me.upgrade() {
+                    d.flush();
+                }
+            }));
+        }
+        if let Some(f) = &self.microtask {
+            // One closure for the client's life: scheduling allocates nothing.
+            queue_microtask(f.as_ref().unchecked_ref());
+            self.micro_scheduled = true;
+        }
     }
 
     fn make_macrotask(&self) -> Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)> {
