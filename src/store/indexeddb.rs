@@ -5,7 +5,6 @@
 //! transactions over the same stores in creation order).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
@@ -13,14 +12,14 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Event, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest, IdbRequest,
-    IdbTransaction, IdbTransactionMode, IdbVersionChangeEvent,
+    Event, IdbDatabase, IdbFactory, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransaction,
+    IdbTransactionMode, IdbVersionChangeEvent,
 };
 
 use crate::codec::{QoS, RetainHandling, Subscription, SubscriptionOptions};
-use crate::session::{PersistOp, SessionState, StoredMessage};
+use crate::session::{Message, PersistOp, SessionState, StoredMessage};
 
-use super::record::{decode_message, encode_message, state_code, state_from_code};
+use super::record::{decode_message, decode_record, encode_record, state_from_code, RecordHead};
 use super::{Store, StoreError};
 
 /// Schema version; `upgrade` brings any older database up to it.
@@ -157,56 +156,76 @@ fn num(obj: &JsValue, key: &str) -> f64 {
     get(obj, key).as_f64().unwrap_or(0.0)
 }
 
-async fn read_all(store: &IdbObjectStore) -> Result<(Array, Array), StoreError> {
-    let read = |r: Result<IdbRequest, JsValue>| r.map_err(|e| StoreError::Read(js_error(&e)));
-    let keys = request_done(&read(store.get_all_keys())?)
-        .await
-        .map_err(|e| StoreError::Read(js_error(&e)))?;
-    let values = request_done(&read(store.get_all())?)
-        .await
-        .map_err(|e| StoreError::Read(js_error(&e)))?;
-    Ok((Array::from(&keys), Array::from(&values)))
+/// The head a stored value carries, and its PUBLISH bytes if any: a
+/// record ([`encode_record`]), or an object with named fields as the first
+/// releases wrote (still read, so an update loses nothing).
+fn read_value(v: &JsValue) -> Result<(RecordHead, Option<Vec<u8>>), StoreError> {
+    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+        let bytes = bytes.to_vec();
+        let (head, rest) = decode_record(&bytes)?;
+        return Ok((head, (!rest.is_empty()).then(|| rest.to_vec())));
+    }
+    let head = RecordHead {
+        state: state_from_code(num(v, "state") as u8),
+        packet_id: num(v, "packetId") as u16,
+        attempts: num(v, "attempts") as u32,
+        created_ms: num(v, "created") as u64,
+    };
+    let packet = get(v, "packet").dyn_into::<Uint8Array>().ok();
+    Ok((head, packet.map(|a| a.to_vec())))
 }
 
 async fn load(db: &IdbDatabase) -> Result<SessionState, StoreError> {
     let stores: Array = ALL_STORES.iter().map(|s| JsValue::from_str(s)).collect();
+    let read_err = |e: JsValue| StoreError::Read(js_error(&e));
     let tx = db
         .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
-        .map_err(|e| StoreError::Read(js_error(&e)))?;
-    let store = |name: &str| {
-        tx.object_store(name)
-            .map_err(|e| StoreError::Read(js_error(&e)))
-    };
-    let (msg_keys, msg_values) = read_all(&store(MESSAGES)?).await?;
-    let (state_keys, state_values) = read_all(&store(STATES)?).await?;
-    let (incoming_keys, _) = read_all(&store(INCOMING)?).await?;
-    let (_, sub_values) = read_all(&store(SUBSCRIPTIONS)?).await?;
-
-    let mut states = BTreeMap::new();
-    for (k, v) in state_keys.iter().zip(state_values.iter()) {
-        if let Some(seq) = k.as_f64() {
-            states.insert(seq as u64, v);
-        }
+        .map_err(read_err)?;
+    // Every request is issued at once (they run in order in the
+    // transaction), then awaited: no event-loop turn between them.
+    let mut requests = Vec::with_capacity(8);
+    for name in ALL_STORES {
+        let store = tx.object_store(name).map_err(read_err)?;
+        requests.push(store.get_all_keys().map_err(read_err)?);
+        requests.push(store.get_all().map_err(read_err)?);
     }
+    let mut results = Vec::with_capacity(8);
+    for request in &requests {
+        results.push(Array::from(&request_done(request).await.map_err(read_err)?));
+    }
+    let [msg_keys, msg_values, state_keys, state_values, incoming_keys, _, _, sub_values] =
+        <[Array; 8]>::try_from(results).map_err(|_| StoreError::Read("short read".into()))?;
+
+    // Keys come in ascending order: later states (QoS 2) are matched to
+    // their messages in one walk.
+    let mut states = state_keys.iter().zip(state_values.iter()).peekable();
     let mut state = SessionState::default();
     for (k, v) in msg_keys.iter().zip(msg_values.iter()) {
         let Some(seq) = k.as_f64().map(|s| s as u64) else {
             continue;
         };
-        let bytes = get(&v, "packet")
-            .dyn_into::<Uint8Array>()
-            .map(|a| a.to_vec())
-            .map_err(|_| StoreError::Read(format!("message {seq} has no packet")))?;
-        let message = decode_message(&bytes)?;
-        // A later state (QoS 2) overrides the one written with the message.
-        let st = states.get(&seq).cloned().unwrap_or_else(|| v.clone());
+        let (mut head, packet) = read_value(&v)?;
+        let packet =
+            packet.ok_or_else(|| StoreError::Read(format!("message {seq} has no packet")))?;
+        let message = decode_message(&packet)?;
+        while let Some((sk, sv)) =
+            states.next_if(|(sk, _)| sk.as_f64().is_some_and(|s| s as u64 <= seq))
+        {
+            if sk.as_f64().map(|s| s as u64) == Some(seq) {
+                let (later, _) = read_value(&sv)?;
+                head = RecordHead {
+                    created_ms: head.created_ms,
+                    ..later
+                };
+            }
+        }
         state.messages.push(StoredMessage {
             seq,
             message,
-            packet_id: num(&st, "packetId") as u16,
-            state: state_from_code(num(&st, "state") as u8),
-            attempts: num(&st, "attempts") as u32,
-            created_ms: num(&v, "created") as u64,
+            packet_id: head.packet_id,
+            state: head.state,
+            attempts: head.attempts,
+            created_ms: head.created_ms,
         });
     }
     state.incoming_qos2 = incoming_keys
@@ -240,12 +259,10 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
-fn state_value(packet_id: u16, state: u8, attempts: u32) -> Object {
-    let o = Object::new();
-    set(&o, "packetId", &JsValue::from(packet_id));
-    set(&o, "state", &JsValue::from(state));
-    set(&o, "attempts", &JsValue::from(attempts));
-    o
+/// `head` (and `message`) as a record in a new JS byte array.
+fn record_value(head: RecordHead, message: Option<&Message>) -> Result<JsValue, JsValue> {
+    let bytes = encode_record(&head, message).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    Ok(Uint8Array::from(bytes.as_slice()).into())
 }
 
 impl IndexedDbStore {
@@ -300,14 +317,15 @@ impl IndexedDbStore {
         for op in ops {
             match op {
                 PersistOp::PutMessage(m) => {
-                    let key = JsValue::from(m.seq as f64);
-                    let bytes = encode_message(&m.message)
-                        .map_err(|e| JsValue::from_str(&e.to_string()))?;
                     // One record with its initial state: one request per message.
-                    let v = state_value(m.packet_id, state_code(m.state), m.attempts);
-                    set(&v, "packet", &Uint8Array::from(bytes.as_slice()).into());
-                    set(&v, "created", &JsValue::from(m.created_ms as f64));
-                    messages.put_with_key(&v, &key)?;
+                    let head = RecordHead {
+                        state: m.state,
+                        packet_id: m.packet_id,
+                        attempts: m.attempts,
+                        created_ms: m.created_ms,
+                    };
+                    let v = record_value(head, Some(&m.message))?;
+                    messages.put_with_key(&v, &JsValue::from(m.seq as f64))?;
                 }
                 // QoS 1 state is not kept: after a reload such a message is
                 // sent again with a new packet id, which at least once allows.
@@ -322,8 +340,13 @@ impl IndexedDbStore {
                     attempts,
                     ..
                 } => {
-                    let st = state_value(*packet_id, state_code(*state), *attempts);
-                    states.put_with_key(&st, &JsValue::from(*seq as f64))?;
+                    let head = RecordHead {
+                        state: *state,
+                        packet_id: *packet_id,
+                        attempts: *attempts,
+                        created_ms: 0,
+                    };
+                    states.put_with_key(&record_value(head, None)?, &JsValue::from(*seq as f64))?;
                 }
                 PersistOp::DeleteMessage { seq } => deleted.push(*seq),
                 PersistOp::PutIncoming { packet_id } => {
@@ -352,13 +375,12 @@ impl IndexedDbStore {
         }
         // Completed messages, last (a seq is never stored again once
         // deleted): one range delete per run of consecutive seqs, as acks
-        // mostly come in order.
-        deleted.sort_unstable();
+        // mostly come in order (out of order, a run is merely shorter).
         let mut i = 0;
         while i < deleted.len() {
             let first = deleted[i];
             let mut last = first;
-            while i + 1 < deleted.len() && deleted[i + 1] <= last + 1 {
+            while i + 1 < deleted.len() && deleted[i + 1] == last + 1 {
                 i += 1;
                 last = deleted[i];
             }
