@@ -121,6 +121,10 @@ struct State {
     held: Vec<u8>,
     /// `ops` holds an operation that guards the bytes after it.
     guarding: bool,
+    /// `ops` holds a guarding operation that no synchronous journal holds:
+    /// it is durable only once written, so it is written in this task.
+    /// Journaled ones wait for the running transaction (group commit).
+    urgent: bool,
     /// Written batches awaiting their commit, oldest first.
     gates: VecDeque<Gate>,
     /// Receive buffer, reused for every frame.
@@ -180,6 +184,7 @@ impl Driver {
                 ops: replay,
                 held: Vec::new(),
                 guarding,
+                urgent: false,
                 gates: VecDeque::new(),
                 rx: Vec::new(),
                 receiving: false,
@@ -462,14 +467,18 @@ impl State {
                 }
                 // With memory persistence the session's own state is the store.
                 Output::Persist(op) => {
+                    let mut journaled = false;
                     if let Some(journal) = self.journal.as_mut() {
-                        journal.apply(&op);
+                        journaled = journal.apply(&op);
                     }
                     if let Some(key) = self.outgoing_journal.as_ref().and_then(|j| j.record(&op)) {
                         self.journal_keys.push(key);
+                        journaled = true;
                     }
                     if self.store.is_some() {
-                        self.guarding |= op.guards_transmit();
+                        let guards = op.guards_transmit();
+                        self.guarding |= guards;
+                        self.urgent |= guards && !journaled;
                         self.ops.push(op);
                         self.schedule_flush();
                     }
@@ -511,6 +520,7 @@ impl State {
             // now; the transactions complete without us.
             let ops = std::mem::take(&mut self.ops);
             self.guarding = false;
+            self.urgent = false;
             if let (false, Some(store)) = (ops.is_empty(), self.store.as_mut()) {
                 let _ = store.write(&ops);
             }
@@ -654,9 +664,12 @@ impl State {
     }
 
     /// Sends the bytes that may go, and writes pending operations: at once
-    /// (in this task, committed) when one of them guards bytes, as api.md
-    /// promises for a new message; otherwise only when no transaction is
-    /// running, so deletes and QoS 1 states ride along in few transactions.
+    /// (in this task, committed) when one of them guards bytes and is not
+    /// already durable in the synchronous journal, as api.md promises for a
+    /// new message; otherwise only when no transaction is running (group
+    /// commit: one transaction per round trip to IndexedDB, not one per
+    /// task, which an application keeping a window of publishes otherwise
+    /// starts for every acknowledgement).
     fn flush(&mut self, notes: &mut VecDeque<Notification>) {
         self.micro_scheduled = false;
         if !self.frame.is_empty() {
@@ -665,7 +678,7 @@ impl State {
             self.frame = frame;
             self.frame.clear();
         }
-        if self.guarding {
+        if self.guarding && (self.urgent || self.gates.is_empty()) {
             self.write_batch(true, notes);
         } else if self.gates.is_empty() {
             if self.ops.is_empty() {
@@ -683,6 +696,7 @@ impl State {
     fn write_batch(&mut self, guarding: bool, notes: &mut VecDeque<Notification>) {
         let ops = std::mem::take(&mut self.ops);
         self.guarding = false;
+        self.urgent = false;
         let seqs = ops
             .iter()
             .filter_map(|op| match op {
@@ -747,13 +761,14 @@ impl State {
             self.store_failed(&gate.seqs, &ClientError::from_store(&e), notes);
         }
         // Bytes that waited only for earlier bytes may go now; operations
-        // that waited for a quiet moment are written.
+        // that waited for the running transaction are written.
         if !self.guarding && self.gates.iter().all(|g| g.bytes.is_empty()) {
             let held = std::mem::take(&mut self.held);
             self.send(&held);
         }
         if self.gates.is_empty() && !self.ops.is_empty() {
-            self.write_batch(false, notes);
+            let guarding = self.guarding;
+            self.write_batch(guarding, notes);
         }
     }
 

@@ -57,11 +57,12 @@ impl IncomingJournal {
     /// Starts journaling from `ids` (the state the session resumes with).
     pub(crate) fn reset(&mut self, ids: &[u16]) {
         self.ids = ids.to_vec();
-        self.save();
+        let _ = self.save();
     }
 
-    /// Applies an operation on incoming ids; others are ignored.
-    pub(crate) fn apply(&mut self, op: &PersistOp) {
+    /// Applies an operation on incoming ids; others are ignored. True when
+    /// it was one and is now durable here.
+    pub(crate) fn apply(&mut self, op: &PersistOp) -> bool {
         match op {
             PersistOp::PutIncoming { packet_id } => {
                 if !self.ids.contains(packet_id) {
@@ -70,15 +71,16 @@ impl IncomingJournal {
             }
             PersistOp::DeleteIncoming { packet_id } => self.ids.retain(|id| id != packet_id),
             PersistOp::ClearIncoming => self.ids.clear(),
-            _ => return,
+            _ => return false,
         }
-        self.save();
+        self.save()
     }
 
-    fn save(&self) {
+    /// Writes the ids; false if storage refused (full or denied), which
+    /// leaves IndexedDB as the record.
+    fn save(&self) -> bool {
         let text: Vec<String> = self.ids.iter().map(u16::to_string).collect();
-        // A full or denied storage leaves IndexedDB as the record.
-        let _ = self.storage.set_item(&self.key, &text.join(","));
+        self.storage.set_item(&self.key, &text.join(",")).is_ok()
     }
 }
 
