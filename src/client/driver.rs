@@ -112,8 +112,8 @@ struct State {
     journal: Option<IncomingJournal>,
     /// New messages and QoS 2 states until their transaction commits.
     outgoing_journal: Option<OutgoingJournal>,
-    /// Journal items recorded for the pending operations.
-    journal_keys: Vec<String>,
+    /// A microtask will store the outgoing journal's new records.
+    journal_due: bool,
     /// Operations of this turn, written in one transaction at the flush.
     ops: Vec<PersistOp>,
     /// Bytes that wait for the next transaction's commit (or for bytes
@@ -152,12 +152,9 @@ impl Driver {
         sink: Box<dyn Fn(Notification)>,
     ) -> Rc<Driver> {
         let (journal, outgoing_journal) = journals;
+        // Replayed journal items are removed once the first batch, which
+        // rewrites them to the store, has committed (OutgoingJournal::seal).
         let guarding = replay.iter().any(PersistOp::guards_transmit);
-        // Replayed journal items are removed once rewritten to the store.
-        let journal_keys = replay
-            .iter()
-            .filter_map(|op| outgoing_journal.as_ref().and_then(|j| j.record(op)))
-            .collect();
         Rc::new_cyclic(|me| Driver {
             state: RefCell::new(State {
                 me: me.clone(),
@@ -180,7 +177,7 @@ impl Driver {
                 store,
                 journal,
                 outgoing_journal,
-                journal_keys,
+                journal_due: false,
                 ops: replay,
                 held: Vec::new(),
                 guarding,
@@ -471,9 +468,11 @@ impl State {
                     if let Some(journal) = self.journal.as_mut() {
                         journaled = journal.apply(&op);
                     }
-                    if let Some(key) = self.outgoing_journal.as_ref().and_then(|j| j.record(&op)) {
-                        self.journal_keys.push(key);
-                        journaled = true;
+                    if let Some(j) = self.outgoing_journal.as_mut() {
+                        if j.record(&op) {
+                            journaled = true;
+                            self.schedule_journal_save();
+                        }
                     }
                     if self.store.is_some() {
                         let guards = op.guards_transmit();
@@ -528,7 +527,7 @@ impl State {
                 self.send(&gate.bytes);
                 self.forget_journal(&gate.journal_keys);
             }
-            let keys = std::mem::take(&mut self.journal_keys);
+            let keys = self.seal_journal();
             self.forget_journal(&keys);
             let held = std::mem::take(&mut self.held);
             self.send(&held);
@@ -672,6 +671,7 @@ impl State {
     /// starts for every acknowledgement).
     fn flush(&mut self, notes: &mut VecDeque<Notification>) {
         self.micro_scheduled = false;
+        self.save_journal();
         if !self.frame.is_empty() {
             let frame = std::mem::take(&mut self.frame);
             self.send(&frame);
@@ -716,7 +716,7 @@ impl State {
                     self.send(&bytes);
                     bytes.clear();
                 }
-                let journal_keys = std::mem::take(&mut self.journal_keys);
+                let journal_keys = self.seal_journal();
                 self.gates.push_back(Gate {
                     bytes,
                     seqs,
@@ -724,7 +724,7 @@ impl State {
                 });
             }
             Err(e) => {
-                let keys = std::mem::take(&mut self.journal_keys);
+                let keys = self.seal_journal();
                 self.forget_journal(&keys);
                 // Not durable, but still delivered by this page; said so.
                 if !bytes_waiting {
@@ -734,6 +734,40 @@ impl State {
                 self.store_failed(&seqs, &ClientError::from_store(&e), notes);
             }
         }
+    }
+
+    /// Stores the outgoing journal's new records once per task (the item
+    /// of a batch is rewritten whole), at the end of the task that made them
+    /// even when the flush waits for a later one. If storage refuses, what
+    /// they guard is written to the store at once instead.
+    fn schedule_journal_save(&mut self) {
+        if self.journal_due {
+            return;
+        }
+        self.journal_due = true;
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(d) = me.upgrade() {
+                d.state.borrow_mut().save_journal();
+            }
+        });
+    }
+
+    fn save_journal(&mut self) {
+        self.journal_due = false;
+        let saved = self.outgoing_journal.as_mut().map_or(true, |j| j.save());
+        if !saved && self.guarding {
+            self.urgent = true;
+            self.schedule_flush();
+        }
+    }
+
+    /// The journal items of the operations being written now.
+    fn seal_journal(&mut self) -> Vec<String> {
+        self.outgoing_journal
+            .as_mut()
+            .map(|j| j.seal())
+            .unwrap_or_default()
     }
 
     fn forget_journal(&self, keys: &[String]) {

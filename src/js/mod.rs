@@ -450,9 +450,9 @@ async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
                 journal
             });
             // Messages whose write a reload interrupted (see store::journal).
-            let outgoing = OutgoingJournal::open(&name);
+            let mut outgoing = OutgoingJournal::open(&name);
             let replay = outgoing
-                .as_ref()
+                .as_mut()
                 .map(|j| j.merge_into(&mut state))
                 .unwrap_or_default();
             install_driver(
