@@ -13,7 +13,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
-use crate::session::{PersistOp, SessionState, StoredMessage};
+use crate::session::{PersistOp, SessionState};
 
 use super::record::{decode_message, decode_record, encode_record, state_from_code, RecordHead};
 
@@ -292,14 +292,7 @@ impl OutgoingJournal {
                 let message = message.and_then(|b| decode_message(&b).ok());
                 match message {
                     Some(message) if state.messages.iter().all(|m| m.seq != seq) => {
-                        let m = StoredMessage {
-                            seq,
-                            message,
-                            packet_id: head.packet_id,
-                            state: head.state,
-                            attempts: head.attempts,
-                            created_ms: head.created_ms,
-                        };
+                        let m = head.stored(seq, message);
                         replay.push(PersistOp::PutMessage(Box::new(m.clone())));
                         state.messages.push(m);
                     }
@@ -321,7 +314,6 @@ impl OutgoingJournal {
                 }
             }
         }
-        state.messages.sort_by_key(|m| m.seq);
         let keys = items.into_iter().map(|(_, k)| k).collect::<Vec<_>>();
         if replay.is_empty() {
             // Items that name nothing still pending (their writes committed).
