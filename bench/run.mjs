@@ -19,7 +19,8 @@
 //   --driver playwright   open the measured tab through playwright-core instead (the pitfall,
 //                     for comparison only: Playwright copies every WebSocket frame to Node)
 //   --profile         instead of the table: one run per client of pub-q0, pub-q1, recv-q0,
-//                     recv-q1 and lat-q0 with the V8 sampling profiler (DevTools protocol over
+//                     recv-q1 and lat-q0 (or the --only list; persist and resume too) with the
+//                     V8 sampling profiler (DevTools protocol over
 //                     --remote-debugging-pipe, Profiler domain only); writes
 //                     bench/profiles/*.cpuprofile and prints the top self-time functions
 //
@@ -637,7 +638,7 @@ async function runResume(idb) {
   // and waits until every restored message is acknowledged.
   await resumeBroker.start();
   const obs = await tcpCounter(resumeBroker.tcpPort, job.topic);
-  const r = await runJob({ ...job, scenario: "resumeDrain" });
+  const r = await runJob({ ...job, scenario: "resumeDrain" }, profileHooks("wasmqtt-resume"));
   const deadline = Date.now() + 3000;
   while (obs.state.count < cfg.resumeN && Date.now() < deadline) await sleep(50);
   obs.close();

@@ -112,8 +112,8 @@ struct State {
     journal: Option<IncomingJournal>,
     /// New messages and QoS 2 states until their transaction commits.
     outgoing_journal: Option<OutgoingJournal>,
-    /// Journal items recorded for the pending operations.
-    journal_keys: Vec<String>,
+    /// A microtask will store the outgoing journal's new records.
+    journal_due: bool,
     /// Operations of this turn, written in one transaction at the flush.
     ops: Vec<PersistOp>,
     /// Bytes that wait for the next transaction's commit (or for bytes
@@ -121,6 +121,10 @@ struct State {
     held: Vec<u8>,
     /// `ops` holds an operation that guards the bytes after it.
     guarding: bool,
+    /// `ops` holds a guarding operation that no synchronous journal holds:
+    /// it is durable only once written, so it is written in this task.
+    /// Journaled ones wait for the running transaction (group commit).
+    urgent: bool,
     /// Written batches awaiting their commit, oldest first.
     gates: VecDeque<Gate>,
     /// Receive buffer, reused for every frame.
@@ -132,6 +136,8 @@ struct State {
     macrotask: Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)>,
     /// The flush run as a microtask.
     microtask: Option<Closure<dyn FnMut()>>,
+    /// The journal save run as a microtask.
+    journal_task: Option<Closure<dyn FnMut()>>,
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -139,6 +145,20 @@ extern "C" {
     /// The global `queueMicrotask` (pages and workers alike).
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask(f: &js_sys::Function);
+}
+
+/// Queues `run` on the driver as a microtask, through the closure kept in
+/// `slot` (made on first use: scheduling then allocates nothing).
+fn queue(slot: &mut Option<Closure<dyn FnMut()>>, me: &Weak<Driver>, run: fn(&Driver)) {
+    let f = slot.get_or_insert_with(|| {
+        let me = me.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            if let Some(d) = me.upgrade() {
+                run(&d);
+            }
+        })
+    });
+    queue_microtask(f.as_ref().unchecked_ref());
 }
 
 fn now_ms() -> u64 {
@@ -157,12 +177,9 @@ impl Driver {
         sink: Box<dyn Fn(Notification)>,
     ) -> Rc<Driver> {
         let (journal, outgoing_journal) = journals;
+        // Replayed journal items are removed once the first batch, which
+        // rewrites them to the store, has committed (OutgoingJournal::seal).
         let guarding = replay.iter().any(PersistOp::guards_transmit);
-        // Replayed journal items are removed once rewritten to the store.
-        let journal_keys = replay
-            .iter()
-            .filter_map(|op| outgoing_journal.as_ref().and_then(|j| j.record(op)))
-            .collect();
         Rc::new_cyclic(|me| Driver {
             state: RefCell::new(State {
                 me: me.clone(),
@@ -185,15 +202,17 @@ impl Driver {
                 store,
                 journal,
                 outgoing_journal,
-                journal_keys,
+                journal_due: false,
                 ops: replay,
                 held: Vec::new(),
                 guarding,
+                urgent: false,
                 gates: VecDeque::new(),
                 rx: Vec::new(),
                 receiving: false,
                 macrotask: None,
                 microtask: None,
+                journal_task: None,
             }),
             notes: RefCell::new(VecDeque::new()),
             delivering: Cell::new(false),
@@ -472,14 +491,20 @@ impl State {
                 }
                 // With memory persistence the session's own state is the store.
                 Output::Persist(op) => {
+                    let mut journaled = false;
                     if let Some(journal) = self.journal.as_mut() {
-                        journal.apply(&op);
+                        journaled = journal.apply(&op);
                     }
-                    if let Some(key) = self.outgoing_journal.as_ref().and_then(|j| j.record(&op)) {
-                        self.journal_keys.push(key);
+                    if let Some(j) = self.outgoing_journal.as_mut() {
+                        if j.record(&op) {
+                            journaled = true;
+                            self.schedule_journal_save();
+                        }
                     }
                     if self.store.is_some() {
-                        self.guarding |= op.guards_transmit();
+                        let guards = op.guards_transmit();
+                        self.guarding |= guards;
+                        self.urgent |= guards && !journaled;
                         self.ops.push(op);
                         self.schedule_flush();
                     }
@@ -521,6 +546,7 @@ impl State {
             // now; the transactions complete without us.
             let ops = std::mem::take(&mut self.ops);
             self.guarding = false;
+            self.urgent = false;
             if let (false, Some(store)) = (ops.is_empty(), self.store.as_mut()) {
                 let _ = store.write(&ops);
             }
@@ -528,7 +554,7 @@ impl State {
                 self.send(&gate.bytes);
                 self.forget_journal(&gate.journal_keys);
             }
-            let keys = std::mem::take(&mut self.journal_keys);
+            let keys = self.seal_journal();
             self.forget_journal(&keys);
             let held = std::mem::take(&mut self.held);
             self.send(&held);
@@ -628,10 +654,12 @@ impl State {
     /// publishes again on each acknowledgement of a burst would otherwise
     /// send one frame per message.
     fn schedule_flush(&mut self) {
-        if self.micro_scheduled || self.macro_scheduled {
+        // An urgent write (one no synchronous journal holds) goes in this
+        // task even when a macrotask flush is pending.
+        if self.micro_scheduled || (self.macro_scheduled && !self.urgent) {
             return;
         }
-        if self.receiving {
+        if self.receiving && !self.urgent {
             if self.macrotask.is_none() {
                 self.macrotask = self.make_macrotask();
             }
@@ -642,19 +670,8 @@ impl State {
                 }
             }
         }
-        if self.microtask.is_none() {
-            let me = self.me.clone();
-            self.microtask = Some(Closure::<dyn FnMut()>::new(move || {
-                if let Some(d) = me.upgrade() {
-                    d.flush();
-                }
-            }));
-        }
-        if let Some(f) = &self.microtask {
-            // One closure for the client's life: scheduling allocates nothing.
-            queue_microtask(f.as_ref().unchecked_ref());
-            self.micro_scheduled = true;
-        }
+        queue(&mut self.microtask, &self.me, Driver::flush);
+        self.micro_scheduled = true;
     }
 
     fn make_macrotask(&self) -> Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)> {
@@ -673,18 +690,22 @@ impl State {
     }
 
     /// Sends the bytes that may go, and writes pending operations: at once
-    /// (in this task, committed) when one of them guards bytes, as api.md
-    /// promises for a new message; otherwise only when no transaction is
-    /// running, so deletes and QoS 1 states ride along in few transactions.
+    /// (in this task, committed) when one of them guards bytes and is not
+    /// already durable in the synchronous journal, as api.md promises for a
+    /// new message; otherwise only when no transaction is running (group
+    /// commit: one transaction per round trip to IndexedDB, not one per
+    /// task, which an application keeping a window of publishes otherwise
+    /// starts for every acknowledgement).
     fn flush(&mut self, notes: &mut VecDeque<Notification>) {
         self.micro_scheduled = false;
+        self.save_journal();
         if !self.frame.is_empty() {
             let frame = std::mem::take(&mut self.frame);
             self.send(&frame);
             self.frame = frame;
             self.frame.clear();
         }
-        if self.guarding {
+        if self.guarding && (self.urgent || self.gates.is_empty()) {
             self.write_batch(true, notes);
         } else if self.gates.is_empty() {
             if self.ops.is_empty() {
@@ -702,6 +723,7 @@ impl State {
     fn write_batch(&mut self, guarding: bool, notes: &mut VecDeque<Notification>) {
         let ops = std::mem::take(&mut self.ops);
         self.guarding = false;
+        self.urgent = false;
         let seqs = ops
             .iter()
             .filter_map(|op| match op {
@@ -721,7 +743,7 @@ impl State {
                     self.send(&bytes);
                     bytes.clear();
                 }
-                let journal_keys = std::mem::take(&mut self.journal_keys);
+                let journal_keys = self.seal_journal();
                 self.gates.push_back(Gate {
                     bytes,
                     seqs,
@@ -729,7 +751,7 @@ impl State {
                 });
             }
             Err(e) => {
-                let keys = std::mem::take(&mut self.journal_keys);
+                let keys = self.seal_journal();
                 self.forget_journal(&keys);
                 // Not durable, but still delivered by this page; said so.
                 if !bytes_waiting {
@@ -739,6 +761,38 @@ impl State {
                 self.store_failed(&seqs, &ClientError::from_store(&e), notes);
             }
         }
+    }
+
+    /// Stores the outgoing journal's new records once per task (the item
+    /// of a batch is rewritten whole), at the end of the task that made them
+    /// even when the flush waits for a later one. If storage refuses, what
+    /// they guard is written to the store at once instead.
+    fn schedule_journal_save(&mut self) {
+        if self.journal_due {
+            return;
+        }
+        self.journal_due = true;
+        let me = &self.me;
+        queue(&mut self.journal_task, me, |d| {
+            d.state.borrow_mut().save_journal()
+        });
+    }
+
+    fn save_journal(&mut self) {
+        self.journal_due = false;
+        let saved = self.outgoing_journal.as_mut().map_or(true, |j| j.save());
+        if !saved && self.guarding {
+            self.urgent = true;
+            self.schedule_flush();
+        }
+    }
+
+    /// The journal items of the operations being written now.
+    fn seal_journal(&mut self) -> Vec<String> {
+        self.outgoing_journal
+            .as_mut()
+            .map(|j| j.seal())
+            .unwrap_or_default()
     }
 
     fn forget_journal(&self, keys: &[String]) {
@@ -766,13 +820,14 @@ impl State {
             self.store_failed(&gate.seqs, &ClientError::from_store(&e), notes);
         }
         // Bytes that waited only for earlier bytes may go now; operations
-        // that waited for a quiet moment are written.
+        // that waited for the running transaction are written.
         if !self.guarding && self.gates.iter().all(|g| g.bytes.is_empty()) {
             let held = std::mem::take(&mut self.held);
             self.send(&held);
         }
         if self.gates.is_empty() && !self.ops.is_empty() {
-            self.write_batch(false, notes);
+            let guarding = self.guarding;
+            self.write_batch(guarding, notes);
         }
     }
 

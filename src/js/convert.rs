@@ -23,7 +23,7 @@ thread_local! {
 const KEYS_CACHED: usize = 64;
 
 /// `name` as a JS string, from the cache.
-fn key(name: &str) -> JsValue {
+pub(crate) fn key(name: &str) -> JsValue {
     KEYS.with(|keys| {
         let mut keys = keys.borrow_mut();
         if let Some((_, v)) = keys.iter().find(|(k, _)| &**k == name) {

@@ -33,6 +33,19 @@ extern "C" {
     fn promise_new(id: u32) -> Promise;
     #[wasm_bindgen(js_name = promiseSettle)]
     fn promise_settle(id: u32, how: u8, value: &JsValue);
+    /// One `outbox()` entry (one call instead of a property set per field).
+    #[wasm_bindgen(js_name = outboxEntry)]
+    #[allow(clippy::too_many_arguments)]
+    fn outbox_entry(
+        id: f64,
+        topic: &str,
+        qos: u8,
+        retain: bool,
+        packet_id: u16,
+        state: &JsValue,
+        attempts: u32,
+        created_at: f64,
+    ) -> JsValue;
 }
 
 thread_local! {
@@ -465,9 +478,9 @@ async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
                 journal
             });
             // Messages whose write a reload interrupted (see store::journal).
-            let outgoing = OutgoingJournal::open(&name);
+            let mut outgoing = OutgoingJournal::open(&name);
             let replay = outgoing
-                .as_ref()
+                .as_mut()
                 .map(|j| j.merge_into(&mut state))
                 .unwrap_or_default();
             install_driver(
@@ -689,19 +702,16 @@ impl Client {
             .outbox()
             .iter()
             .map(|m| {
-                let o = js_sys::Object::new();
-                let set = |k: &str, v: JsValue| {
-                    let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
-                };
-                set("id", JsValue::from(m.seq as f64));
-                set("topic", JsValue::from_str(&m.message.topic));
-                set("qos", JsValue::from(m.message.qos.as_u8()));
-                set("retain", JsValue::from_bool(m.message.retain));
-                set("packetId", JsValue::from(m.packet_id));
-                set("state", JsValue::from_str(state_name(m.state)));
-                set("attempts", JsValue::from(m.attempts));
-                set("createdAt", JsValue::from(m.created_ms as f64));
-                JsValue::from(o)
+                outbox_entry(
+                    m.seq as f64,
+                    &m.message.topic,
+                    m.message.qos.as_u8(),
+                    m.message.retain,
+                    m.packet_id,
+                    &convert::key(state_name(m.state)),
+                    m.attempts,
+                    m.created_ms as f64,
+                )
             })
             .collect()
     }

@@ -54,3 +54,8 @@ export function promiseSettle(id, how, value) {
   settlers.delete(id);
   if (how < 2) s[how](value);
 }
+
+// One entry of `client.outbox()`, built in one call.
+export function outboxEntry(id, topic, qos, retain, packetId, state, attempts, createdAt) {
+  return { id, topic, qos, retain, packetId, state, attempts, createdAt };
+}

@@ -5,7 +5,6 @@
 //! transactions over the same stores in creation order).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
@@ -13,14 +12,17 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Event, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest, IdbRequest,
-    IdbTransaction, IdbTransactionMode, IdbVersionChangeEvent,
+    Event, IdbDatabase, IdbFactory, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransaction,
+    IdbTransactionMode, IdbVersionChangeEvent,
 };
 
 use crate::codec::{QoS, RetainHandling, Subscription, SubscriptionOptions};
-use crate::session::{PersistOp, SessionState, StoredMessage};
+use crate::session::{Message, PersistOp, SessionState};
 
-use super::record::{decode_message, encode_message, state_code, state_from_code};
+use super::record::{
+    decode_chunk, decode_message, decode_record, encode_chunk, encode_record, state_from_code,
+    RecordHead,
+};
 use super::{Store, StoreError};
 
 /// Schema version; `upgrade` brings any older database up to it.
@@ -44,6 +46,8 @@ pub(crate) enum WriteOutcome {
 pub(crate) struct IndexedDbStore {
     db: IdbDatabase,
     stores: Array,
+    /// What the messages store holds, oldest first.
+    chunks: Vec<Chunk>,
     _on_complete: Closure<dyn FnMut(Event)>,
     _on_abort: Closure<dyn FnMut(Event)>,
 }
@@ -157,57 +161,96 @@ fn num(obj: &JsValue, key: &str) -> f64 {
     get(obj, key).as_f64().unwrap_or(0.0)
 }
 
-async fn read_all(store: &IdbObjectStore) -> Result<(Array, Array), StoreError> {
-    let read = |r: Result<IdbRequest, JsValue>| r.map_err(|e| StoreError::Read(js_error(&e)));
-    let keys = request_done(&read(store.get_all_keys())?)
-        .await
-        .map_err(|e| StoreError::Read(js_error(&e)))?;
-    let values = request_done(&read(store.get_all())?)
-        .await
-        .map_err(|e| StoreError::Read(js_error(&e)))?;
-    Ok((Array::from(&keys), Array::from(&values)))
+/// A state record ([`encode_record`] with no message), or an object with
+/// named fields as the first releases wrote (still read, so an update loses
+/// nothing).
+fn read_head(v: &JsValue) -> Result<RecordHead, StoreError> {
+    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+        return Ok(decode_record(&bytes.to_vec())?.0);
+    }
+    Ok(RecordHead {
+        state: state_from_code(num(v, "state") as u8),
+        packet_id: num(v, "packetId") as u16,
+        attempts: num(v, "attempts") as u32,
+        created_ms: num(v, "created") as u64,
+    })
 }
 
-async fn load(db: &IdbDatabase) -> Result<SessionState, StoreError> {
+/// One value of the messages store: its key and the messages in it not
+/// yet complete, with their records (to write it again when some complete).
+struct Chunk {
+    key: u64,
+    live: Vec<(u64, Vec<u8>)>,
+    /// Messages completed since it was written.
+    changed: bool,
+}
+
+/// Messages per chunk: large enough that a value costs little per message,
+/// small enough that writing one again as its messages complete is cheap.
+const CHUNK_LEN: usize = 64;
+
+async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError> {
     let stores: Array = ALL_STORES.iter().map(|s| JsValue::from_str(s)).collect();
+    let read_err = |e: JsValue| StoreError::Read(js_error(&e));
     let tx = db
         .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
-        .map_err(|e| StoreError::Read(js_error(&e)))?;
-    let store = |name: &str| {
-        tx.object_store(name)
-            .map_err(|e| StoreError::Read(js_error(&e)))
-    };
-    let (msg_keys, msg_values) = read_all(&store(MESSAGES)?).await?;
-    let (state_keys, state_values) = read_all(&store(STATES)?).await?;
-    let (incoming_keys, _) = read_all(&store(INCOMING)?).await?;
-    let (_, sub_values) = read_all(&store(SUBSCRIPTIONS)?).await?;
-
-    let mut states = BTreeMap::new();
-    for (k, v) in state_keys.iter().zip(state_values.iter()) {
-        if let Some(seq) = k.as_f64() {
-            states.insert(seq as u64, v);
-        }
+        .map_err(read_err)?;
+    // Every request is issued at once (they run in order in the
+    // transaction), then awaited: no event-loop turn between them.
+    let mut requests = Vec::with_capacity(8);
+    for name in ALL_STORES {
+        let store = tx.object_store(name).map_err(read_err)?;
+        requests.push(store.get_all_keys().map_err(read_err)?);
+        requests.push(store.get_all().map_err(read_err)?);
     }
+    let mut results = Vec::with_capacity(8);
+    for request in &requests {
+        results.push(Array::from(&request_done(request).await.map_err(read_err)?));
+    }
+    let [msg_keys, msg_values, state_keys, state_values, incoming_keys, _, _, sub_values] =
+        <[Array; 8]>::try_from(results).map_err(|_| StoreError::Read("short read".into()))?;
+
     let mut state = SessionState::default();
+    let mut chunks = Vec::new();
     for (k, v) in msg_keys.iter().zip(msg_values.iter()) {
-        let Some(seq) = k.as_f64().map(|s| s as u64) else {
+        let Some(key) = k.as_f64().map(|s| s as u64) else {
             continue;
         };
-        let bytes = get(&v, "packet")
-            .dyn_into::<Uint8Array>()
-            .map(|a| a.to_vec())
-            .map_err(|_| StoreError::Read(format!("message {seq} has no packet")))?;
-        let message = decode_message(&bytes)?;
-        // A later state (QoS 2) overrides the one written with the message.
-        let st = states.get(&seq).cloned().unwrap_or_else(|| v.clone());
-        state.messages.push(StoredMessage {
-            seq,
-            message,
-            packet_id: num(&st, "packetId") as u16,
-            state: state_from_code(num(&st, "state") as u8),
-            attempts: num(&st, "attempts") as u32,
-            created_ms: num(&v, "created") as u64,
+        let mut live = Vec::new();
+        if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+            let bytes = bytes.to_vec();
+            for (seq, record) in decode_chunk(&bytes)? {
+                let (head, publish) = decode_record(record)?;
+                state
+                    .messages
+                    .push(head.stored(seq, decode_message(publish)?));
+                live.push((seq, record.to_vec()));
+            }
+        } else {
+            // One message per object, under its seq (the first releases).
+            let packet = get(&v, "packet")
+                .dyn_into::<Uint8Array>()
+                .map_err(|_| StoreError::Read("stored message has no packet".into()))?;
+            let message = decode_message(&packet.to_vec())?;
+            state.messages.push(read_head(&v)?.stored(key, message));
+            live.push((key, Vec::new()));
+        }
+        chunks.push(Chunk {
+            key,
+            live,
+            changed: false,
         });
+    }
+    // Later states (QoS 2 only, so few) override those written with the
+    // messages. (Session::with_state puts the messages in seq order.)
+    for (k, v) in state_keys.iter().zip(state_values.iter()) {
+        let seq = k.as_f64().map(|s| s as u64);
+        if let Some(m) = state.messages.iter_mut().find(|m| Some(m.seq) == seq) {
+            let later = read_head(&v)?;
+            m.state = later.state;
+            m.packet_id = later.packet_id;
+            m.attempts = later.attempts;
+        }
     }
     state.incoming_qos2 = incoming_keys
         .iter()
@@ -233,19 +276,22 @@ async fn load(db: &IdbDatabase) -> Result<SessionState, StoreError> {
             },
         });
     }
-    Ok(state)
+    Ok((state, chunks))
 }
 
 fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
-fn state_value(packet_id: u16, state: u8, attempts: u32) -> Object {
-    let o = Object::new();
-    set(&o, "packetId", &JsValue::from(packet_id));
-    set(&o, "state", &JsValue::from(state));
-    set(&o, "attempts", &JsValue::from(attempts));
-    o
+/// `head` (and `message`) as a record.
+fn record(head: RecordHead, message: Option<&Message>) -> Result<Vec<u8>, JsValue> {
+    encode_record(&head, message).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// `records` as one chunk value in a new JS byte array.
+fn chunk_value(records: &[(u64, Vec<u8>)]) -> JsValue {
+    let bytes = encode_chunk(records.iter().map(|(seq, r)| (*seq, r.as_slice())));
+    Uint8Array::from(bytes.as_slice()).into()
 }
 
 impl IndexedDbStore {
@@ -257,7 +303,7 @@ impl IndexedDbStore {
         on_outcome: impl Fn(WriteOutcome) + Clone + 'static,
     ) -> Result<(IndexedDbStore, SessionState), StoreError> {
         let db = open_database(name).await?;
-        let state = load(&db).await?;
+        let (state, chunks) = load(&db).await?;
         // Another tab upgrading the schema: step aside rather than block it.
         let closer = db.clone();
         let on_version = Closure::<dyn FnMut(Event)>::new(move |_: Event| closer.close());
@@ -281,6 +327,7 @@ impl IndexedDbStore {
             IndexedDbStore {
                 db,
                 stores,
+                chunks,
                 _on_complete: on_complete,
                 _on_abort: on_abort,
             },
@@ -288,7 +335,18 @@ impl IndexedDbStore {
         ))
     }
 
-    fn put_ops(tx: &IdbTransaction, ops: &[PersistOp]) -> Result<(), JsValue> {
+    /// Takes completed message `seq` out of its chunk.
+    fn complete(&mut self, seq: u64) {
+        for chunk in self.chunks.iter_mut() {
+            if let Some(i) = chunk.live.iter().position(|(s, _)| *s == seq) {
+                chunk.live.remove(i);
+                chunk.changed = true;
+                return;
+            }
+        }
+    }
+
+    fn put_ops(&mut self, tx: &IdbTransaction, ops: &[PersistOp]) -> Result<(), JsValue> {
         let store = |name: &str| tx.object_store(name);
         let (messages, states, incoming, subs) = (
             store(MESSAGES)?,
@@ -297,17 +355,19 @@ impl IndexedDbStore {
             store(SUBSCRIPTIONS)?,
         );
         let mut deleted = Vec::new();
+        // New messages, written in chunks after the loop (a seq is stored
+        // once: the session never puts a stored message again).
+        let mut new: Vec<(u64, Vec<u8>)> = Vec::new();
         for op in ops {
             match op {
                 PersistOp::PutMessage(m) => {
-                    let key = JsValue::from(m.seq as f64);
-                    let bytes = encode_message(&m.message)
-                        .map_err(|e| JsValue::from_str(&e.to_string()))?;
-                    // One record with its initial state: one request per message.
-                    let v = state_value(m.packet_id, state_code(m.state), m.attempts);
-                    set(&v, "packet", &Uint8Array::from(bytes.as_slice()).into());
-                    set(&v, "created", &JsValue::from(m.created_ms as f64));
-                    messages.put_with_key(&v, &key)?;
+                    let head = RecordHead {
+                        state: m.state,
+                        packet_id: m.packet_id,
+                        attempts: m.attempts,
+                        created_ms: m.created_ms,
+                    };
+                    new.push((m.seq, record(head, Some(&m.message))?));
                 }
                 // QoS 1 state is not kept: after a reload such a message is
                 // sent again with a new packet id, which at least once allows.
@@ -322,10 +382,22 @@ impl IndexedDbStore {
                     attempts,
                     ..
                 } => {
-                    let st = state_value(*packet_id, state_code(*state), *attempts);
-                    states.put_with_key(&st, &JsValue::from(*seq as f64))?;
+                    let head = RecordHead {
+                        state: *state,
+                        packet_id: *packet_id,
+                        attempts: *attempts,
+                        created_ms: 0,
+                    };
+                    let v = Uint8Array::from(record(head, None)?.as_slice());
+                    states.put_with_key(&v, &JsValue::from(*seq as f64))?;
                 }
-                PersistOp::DeleteMessage { seq } => deleted.push(*seq),
+                PersistOp::DeleteMessage { seq } => {
+                    deleted.push(*seq);
+                    match new.iter().position(|(s, _)| s == seq) {
+                        Some(i) => drop(new.remove(i)),
+                        None => self.complete(*seq),
+                    }
+                }
                 PersistOp::PutIncoming { packet_id } => {
                     incoming.put_with_key(&JsValue::from(1), &JsValue::from(*packet_id))?;
                 }
@@ -350,15 +422,40 @@ impl IndexedDbStore {
                 }
             }
         }
-        // Completed messages, last (a seq is never stored again once
-        // deleted): one range delete per run of consecutive seqs, as acks
-        // mostly come in order.
-        crate::heapsort::sort_by_key(&mut deleted, |seq| *seq);
+        // Chunks with completed messages: written again without them, or
+        // deleted when none is left.
+        let mut i = 0;
+        while i < self.chunks.len() {
+            let chunk = &mut self.chunks[i];
+            if chunk.changed {
+                chunk.changed = false;
+                let key = JsValue::from(chunk.key as f64);
+                if chunk.live.is_empty() {
+                    messages.delete(&key)?;
+                    self.chunks.remove(i);
+                    continue;
+                }
+                messages.put_with_key(&chunk_value(&chunk.live), &key)?;
+            }
+            i += 1;
+        }
+        for part in new.chunks(CHUNK_LEN) {
+            let key = part[0].0;
+            messages.put_with_key(&chunk_value(part), &JsValue::from(key as f64))?;
+            self.chunks.push(Chunk {
+                key,
+                live: part.to_vec(),
+                changed: false,
+            });
+        }
+        // Later states of completed messages: one range delete per run of
+        // consecutive seqs, as acks mostly come in order (out of order, a
+        // run is merely shorter).
         let mut i = 0;
         while i < deleted.len() {
             let first = deleted[i];
             let mut last = first;
-            while i + 1 < deleted.len() && deleted[i + 1] <= last + 1 {
+            while i + 1 < deleted.len() && deleted[i + 1] == last + 1 {
                 i += 1;
                 last = deleted[i];
             }
@@ -369,7 +466,6 @@ impl IndexedDbStore {
                 IdbKeyRange::bound(&JsValue::from(first as f64), &JsValue::from(last as f64))?
                     .into()
             };
-            messages.delete(&range)?;
             states.delete(&range)?;
         }
         Ok(())
@@ -392,7 +488,7 @@ impl Store for IndexedDbStore {
             .map_err(|e| StoreError::Write(js_error(&e)))?;
         tx.set_oncomplete(Some(self._on_complete.as_ref().unchecked_ref()));
         tx.set_onabort(Some(self._on_abort.as_ref().unchecked_ref()));
-        if let Err(e) = Self::put_ops(&tx, ops) {
+        if let Err(e) = self.put_ops(&tx, ops) {
             // A successful abort reports the failure through on_abort, in order.
             return match tx.abort() {
                 Ok(()) => Ok(()),

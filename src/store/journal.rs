@@ -13,9 +13,9 @@
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
-use crate::session::{PersistOp, SessionState, StoredMessage};
+use crate::session::{PersistOp, SessionState};
 
-use super::record::{decode_message, encode_message, state_code, state_from_code};
+use super::record::{decode_message, decode_record, encode_record, state_from_code, RecordHead};
 
 /// The incoming QoS 2 ids of one session, mirrored into `localStorage`.
 pub(crate) struct IncomingJournal {
@@ -57,11 +57,12 @@ impl IncomingJournal {
     /// Starts journaling from `ids` (the state the session resumes with).
     pub(crate) fn reset(&mut self, ids: &[u16]) {
         self.ids = ids.to_vec();
-        self.save();
+        let _ = self.save();
     }
 
-    /// Applies an operation on incoming ids; others are ignored.
-    pub(crate) fn apply(&mut self, op: &PersistOp) {
+    /// Applies an operation on incoming ids; others are ignored. True when
+    /// it was one and is now durable here.
+    pub(crate) fn apply(&mut self, op: &PersistOp) -> bool {
         match op {
             PersistOp::PutIncoming { packet_id } => {
                 if !self.ids.contains(packet_id) {
@@ -70,28 +71,44 @@ impl IncomingJournal {
             }
             PersistOp::DeleteIncoming { packet_id } => self.ids.retain(|id| id != packet_id),
             PersistOp::ClearIncoming => self.ids.clear(),
-            _ => return,
+            _ => return false,
         }
-        self.save();
+        self.save()
     }
 
-    fn save(&self) {
+    /// Writes the ids; false if storage refused (full or denied), which
+    /// leaves IndexedDB as the record.
+    fn save(&self) -> bool {
         let text: Vec<String> = self.ids.iter().map(u16::to_string).collect();
-        // A full or denied storage leaves IndexedDB as the record.
-        let _ = self.storage.set_item(&self.key, &text.join(","));
+        self.storage.set_item(&self.key, &text.join(",")).is_ok()
     }
 }
 
 /// New messages and QoS 2 state changes whose IndexedDB write has not
-/// committed yet, one `localStorage` item each.
+/// committed yet. The records of one batch (the operations that wait for
+/// one transaction) share one `localStorage` item, rewritten once per task
+/// and removed once the batch has committed: `localStorage` calls cost tens
+/// of microseconds each, so two per message (set, remove) were most of the
+/// cost of an IndexedDB-backed publish.
 pub(crate) struct OutgoingJournal {
     storage: Storage,
     prefix: String,
+    /// Number of the next item; above every item found at load.
+    next: u64,
+    /// Records of the batch being gathered, oldest first.
+    text: String,
+    /// The item that holds `text`, named at its first record.
+    key: Option<String>,
+    /// `text` changed since it was stored.
+    dirty: bool,
+    /// Items found at load, removed with the first batch (which rewrites
+    /// what they hold to the store).
+    found: Vec<String>,
 }
 
 /// Bytes as a string of code points 0..=255 (what `localStorage` can hold).
-fn bytes_to_text(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| char::from(*b)).collect()
+fn bytes_to_text(bytes: &[u8], out: &mut String) {
+    out.extend(bytes.iter().map(|b| char::from(*b)));
 }
 
 fn text_to_bytes(text: &str) -> Option<Vec<u8>> {
@@ -100,29 +117,101 @@ fn text_to_bytes(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// One record: `seq,length,` then `length` characters: the store's record
+/// ([`encode_record`]) of a message, or of a later state (head only).
+fn push_record(out: &mut String, seq: u64, record: &[u8]) {
+    out.push_str(&seq.to_string());
+    out.push(',');
+    out.push_str(&record.len().to_string());
+    out.push(',');
+    bytes_to_text(record, out);
+}
+
+/// The next number up to a comma in `text`, and what follows the comma.
+fn field(text: &str) -> Option<(u64, &str)> {
+    let (n, rest) = text.split_once(',')?;
+    Some((n.parse().ok()?, rest))
+}
+
+/// The records of an item as (seq, head, message bytes if any). Items of
+/// the first releases hold one record, `M,state,packetId,attempts,created,`
+/// then the message, or `S,state,packetId,attempts`, under the seq's key.
+fn parse_item(key_seq: u64, value: &str) -> Vec<(u64, RecordHead, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    if let Some(old) = value.strip_prefix(['M', 'S']) {
+        let mut parts = old.trim_start_matches(',').splitn(5, ',');
+        let mut num = || {
+            parts
+                .next()
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let head = RecordHead {
+            state: state_from_code(num() as u8),
+            packet_id: num() as u16,
+            attempts: num() as u32,
+            created_ms: num(),
+        };
+        let message = match value.starts_with('M') {
+            true => match parts.next().and_then(text_to_bytes) {
+                Some(bytes) => Some(bytes),
+                None => return out,
+            },
+            false => None,
+        };
+        out.push((key_seq, head, message));
+        return out;
+    }
+    let mut rest = value;
+    while let Some((seq, after)) = field(rest) {
+        let Some((len, after)) = field(after) else {
+            break;
+        };
+        // Code points 0..=255 are at most two bytes each in UTF-8.
+        let mut end = 0;
+        for (taken, (i, c)) in after.char_indices().enumerate() {
+            if taken as u64 == len {
+                break;
+            }
+            end = i + c.len_utf8();
+        }
+        let Some(bytes) = text_to_bytes(&after[..end]).filter(|b| b.len() as u64 == len) else {
+            break;
+        };
+        rest = &after[end..];
+        if let Ok((head, message)) = decode_record(&bytes) {
+            out.push((seq, head, (!message.is_empty()).then(|| message.to_vec())));
+        }
+    }
+    out
+}
+
 impl OutgoingJournal {
     /// The journal of database `name`; `None` without `localStorage`.
     pub(crate) fn open(name: &str) -> Option<OutgoingJournal> {
         Some(OutgoingJournal {
             storage: local_storage()?,
             prefix: format!("{name}:out:"),
+            next: 0,
+            text: String::new(),
+            key: None,
+            dirty: false,
+            found: Vec::new(),
         })
     }
 
-    /// Records `op` if it guards bytes; returns the item's key to remove
-    /// once the transaction carrying `op` has committed.
-    pub(crate) fn record(&self, op: &PersistOp) -> Option<String> {
-        let (seq, value) = match op {
+    /// Adds `op` to the batch being gathered if it guards bytes; true if it
+    /// did. It is durable once [`OutgoingJournal::save`] has succeeded.
+    pub(crate) fn record(&mut self, op: &PersistOp) -> bool {
+        let (seq, record) = match op {
             PersistOp::PutMessage(m) => {
-                let bytes = encode_message(&m.message).ok()?;
-                let head = format!(
-                    "M,{},{},{},{},",
-                    state_code(m.state),
-                    m.packet_id,
-                    m.attempts,
-                    m.created_ms
-                );
-                (m.seq, head + &bytes_to_text(&bytes))
+                let head = RecordHead {
+                    state: m.state,
+                    packet_id: m.packet_id,
+                    attempts: m.attempts,
+                    created_ms: m.created_ms,
+                };
+                (m.seq, encode_record(&head, Some(&m.message)))
             }
             PersistOp::SetMessageState {
                 seq,
@@ -130,16 +219,48 @@ impl OutgoingJournal {
                 state,
                 attempts,
                 ..
-            } if op.guards_transmit() => (
-                *seq,
-                format!("S,{},{},{}", state_code(*state), packet_id, attempts),
-            ),
-            _ => return None,
+            } if op.guards_transmit() => {
+                let head = RecordHead {
+                    state: *state,
+                    packet_id: *packet_id,
+                    attempts: *attempts,
+                    created_ms: 0,
+                };
+                (*seq, encode_record(&head, None))
+            }
+            _ => return false,
         };
-        let key = format!("{}{seq}", self.prefix);
-        // Full or denied storage: IndexedDB alone, as in a worker.
-        self.storage.set_item(&key, &value).ok()?;
-        Some(key)
+        let Ok(record) = record else {
+            return false;
+        };
+        if self.key.is_none() {
+            self.key = Some(format!("{}{}", self.prefix, self.next));
+            self.next += 1;
+        }
+        push_record(&mut self.text, seq, &record);
+        self.dirty = true;
+        true
+    }
+
+    /// Stores the batch's records (once per task: the item is rewritten
+    /// whole); false if storage refused (full or denied), which leaves
+    /// them to the store alone.
+    pub(crate) fn save(&mut self) -> bool {
+        let Some(key) = self.key.as_ref().filter(|_| self.dirty) else {
+            return true;
+        };
+        self.dirty = false;
+        self.storage.set_item(key, &self.text).is_ok()
+    }
+
+    /// Ends the batch being gathered (it is being written to the store) and
+    /// returns the items to remove once that write has ended.
+    pub(crate) fn seal(&mut self) -> Vec<String> {
+        let mut keys = std::mem::take(&mut self.found);
+        keys.extend(self.key.take());
+        self.text.clear();
+        self.dirty = false;
+        keys
     }
 
     /// Forgets items whose transaction has ended.
@@ -151,84 +272,55 @@ impl OutgoingJournal {
 
     /// Adds to `state` what only the journal has (messages and newer QoS 2
     /// states) and returns the operations that write it to the store; the
-    /// journal items stay until those have committed (they are recorded
-    /// again under the same keys).
-    pub(crate) fn merge_into(&self, state: &mut SessionState) -> Vec<PersistOp> {
-        let mut replay = Vec::new();
+    /// items stay until the first batch (which carries those operations)
+    /// has committed.
+    pub(crate) fn merge_into(&mut self, state: &mut SessionState) -> Vec<PersistOp> {
         let len = self.storage.length().unwrap_or(0);
-        let keys: Vec<String> = (0..len)
+        let mut items: Vec<(u64, String)> = (0..len)
             .filter_map(|i| self.storage.key(i).ok().flatten())
-            .filter(|k| k.starts_with(&self.prefix))
+            .filter_map(|k| Some((k.strip_prefix(&self.prefix)?.parse().ok()?, k)))
             .collect();
-        for key in &keys {
-            let seq = key
-                .strip_prefix(self.prefix.as_str())
-                .map(str::parse::<u64>);
-            let Some(Ok(seq)) = seq else {
-                continue;
-            };
+        // Oldest first, so a later state of a message wins.
+        crate::heapsort::sort_by_key(&mut items, |(n, _)| *n);
+        let mut replay = Vec::new();
+        for (n, key) in &items {
+            self.next = self.next.max(n + 1);
             let Ok(Some(value)) = self.storage.get_item(key) else {
                 continue;
             };
-            let mut parts = value.splitn(6, ',');
-            let kind = parts.next();
-            let num = |p: Option<&str>| p.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-            let st = state_from_code(num(parts.next()) as u8);
-            let packet_id = num(parts.next()) as u16;
-            let attempts = num(parts.next()) as u32;
-            match kind {
-                Some("M") => {
-                    let created_ms = num(parts.next());
-                    let Some(message) = parts
-                        .next()
-                        .and_then(text_to_bytes)
-                        .and_then(|b| decode_message(&b).ok())
-                    else {
-                        continue;
-                    };
-                    if state.messages.iter().all(|m| m.seq != seq) {
-                        let m = StoredMessage {
-                            seq,
-                            message,
-                            packet_id,
-                            state: st,
-                            attempts,
-                            created_ms,
-                        };
+            for (seq, head, message) in parse_item(*n, &value) {
+                let message = message.and_then(|b| decode_message(&b).ok());
+                match message {
+                    Some(message) if state.messages.iter().all(|m| m.seq != seq) => {
+                        let m = head.stored(seq, message);
                         replay.push(PersistOp::PutMessage(Box::new(m.clone())));
                         state.messages.push(m);
                     }
-                }
-                Some("S") => {
-                    if let Some(m) = state.messages.iter_mut().find(|m| m.seq == seq) {
-                        m.state = st;
-                        m.packet_id = packet_id;
-                        m.attempts = attempts;
-                        replay.push(PersistOp::SetMessageState {
-                            seq,
-                            packet_id,
-                            state: st,
-                            attempts,
-                            qos: m.message.qos,
-                        });
+                    Some(_) => {}
+                    None => {
+                        if let Some(m) = state.messages.iter_mut().find(|m| m.seq == seq) {
+                            m.state = head.state;
+                            m.packet_id = head.packet_id;
+                            m.attempts = head.attempts;
+                            replay.push(PersistOp::SetMessageState {
+                                seq,
+                                packet_id: head.packet_id,
+                                state: head.state,
+                                attempts: head.attempts,
+                                qos: m.message.qos,
+                            });
+                        }
                     }
                 }
-                _ => {}
             }
         }
-        crate::session::sort_by_seq(&mut state.messages);
-        // Items that named nothing still stored (their message completed).
-        let named: Vec<String> = replay
-            .iter()
-            .filter_map(|op| match op {
-                PersistOp::PutMessage(m) => Some(m.seq),
-                PersistOp::SetMessageState { seq, .. } => Some(*seq),
-                _ => None,
-            })
-            .map(|seq| format!("{}{seq}", self.prefix))
-            .collect();
-        let stale: Vec<String> = keys.into_iter().filter(|k| !named.contains(k)).collect();
-        self.remove(&stale);
+        let keys = items.into_iter().map(|(_, k)| k).collect::<Vec<_>>();
+        if replay.is_empty() {
+            // Items that name nothing still pending (their writes committed).
+            self.remove(&keys);
+        } else {
+            self.found = keys;
+        }
         replay
     }
 }

@@ -55,6 +55,15 @@ const t = {
 
 const num = (key) => Number(localStorage.getItem(key) ?? 0);
 
+/** Messages in a value of the "messages" store (see dbCount). */
+function messagesIn(v) {
+  if (!(v instanceof Uint8Array)) return 1;
+  const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  let n = 0;
+  for (let at = 1; at + 12 <= v.length; at += 12 + view.getUint32(at + 8)) n++;
+  return n;
+}
+
 const d = {
   FAST,
 
@@ -152,7 +161,12 @@ const d = {
     return { counts, end: num(`${key}:n:end`), distinct: num(`${key}:distinct`) };
   },
 
-  /** Records in an object store of the session database (which the client must have opened). */
+  /**
+   * Records in an object store of the session database (which the client must have opened); in
+   * "messages", the messages: a value there is a chunk of several (src/store/record.rs: format
+   * byte 2, then seq (8 bytes), length (4 bytes) and record per message) or, as the first
+   * releases wrote, an object holding one.
+   */
   dbCount(url, clientId, store = "messages") {
     return new Promise((resolve, reject) => {
       const req = indexedDB.open(`wasmqtt:${url}:${clientId}`);
@@ -160,10 +174,11 @@ const d = {
       req.onsuccess = () => {
         const db = req.result;
         try {
-          const r = db.transaction(store, "readonly").objectStore(store).count();
+          const os = db.transaction(store, "readonly").objectStore(store);
+          const r = store === "messages" ? os.getAll() : os.count();
           r.onsuccess = () => {
             db.close();
-            resolve(r.result);
+            resolve(store === "messages" ? r.result.reduce((n, v) => n + messagesIn(v), 0) : r.result);
           };
           r.onerror = () => {
             db.close();
