@@ -567,8 +567,11 @@ test("figures: QoS 1 throughput with IndexedDB vs memory; resume and drain of 10
         const loaded = performance.now() - t0;
         await t.once(c, "connect", 10000);
         const connected = performance.now() - t0;
-        await t.waitFor(() => delivered >= total && c.outbox().length === 0, 120000, `${total} delivered`);
+        // Polls the counter only: outbox() builds an array of every entry, and calling it every
+        // few ms while 10,000 are outstanding would take the CPU being measured.
+        await t.waitFor(() => delivered >= total, 120000, `${total} delivered`);
         const drained = performance.now() - t0;
+        if (c.outbox().length !== 0) throw new Error(`outbox not empty after ${total} delivered`);
         await c.end();
         return { loaded, connected, drained, delivered };
       }, cfg);
@@ -577,7 +580,9 @@ test("figures: QoS 1 throughput with IndexedDB vs memory; resume and drain of 10
       const observed = Date.now() - t0;
       console.log(
         `durable: FIGURE resume+drain ${total} stored QoS 1: store read ${r.loaded.toFixed(0)} ms, CONNACK ${r.connected.toFixed(0)} ms, ` +
-          `outbox empty ${r.drained.toFixed(0)} ms after createClient (target < 2000 ms); observer complete ${observed} ms after that`,
+          `outbox empty ${r.drained.toFixed(0)} ms after createClient; observer complete ${observed} ms after that ` +
+          `(not the target's measure: this page is Playwright-controlled, which copies every WebSocket frame to Node, ` +
+          `and goes through the proxy; bench/run.mjs --only resume measures the 2 s target without either)`,
       );
       // Printed, not asserted here (a figure); a loss is reported loudly (seen in 2 of 3 full runs:
       // 20 and 41 of 10,000 drained messages never reached the observer; cause not found yet).
