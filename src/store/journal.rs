@@ -175,10 +175,15 @@ fn parse_item(key_seq: u64, value: &str) -> Vec<(u64, RecordHead, Option<Vec<u8>
             }
             end = i + c.len_utf8();
         }
-        let Some(bytes) = text_to_bytes(&after[..end]).filter(|b| b.len() as u64 == len) else {
+        // `split_at_checked`, not indexing: a str index can panic, which
+        // links core's slice-error formatting into the wasm (about 3 KB).
+        let Some((text, after)) = after.split_at_checked(end) else {
             break;
         };
-        rest = &after[end..];
+        let Some(bytes) = text_to_bytes(text).filter(|b| b.len() as u64 == len) else {
+            break;
+        };
+        rest = after;
         if let Ok((head, message)) = decode_record(&bytes) {
             out.push((seq, head, (!message.is_empty()).then(|| message.to_vec())));
         }
