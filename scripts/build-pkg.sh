@@ -30,15 +30,6 @@ command -v wasm-bindgen >/dev/null 2>&1 || {
 log "cargo build --release --target wasm32-unknown-unknown --lib"
 cargo build --release --target wasm32-unknown-unknown --lib --quiet
 
-# Size guard: a str index or slice that can panic links core's slice-error
-# formatting (char Debug, unicode tables: about 3 KB of gzip). The release
-# module keeps its names, so the symbol shows whether one crept in.
-if grep -aq 'slice_error_fail' "$wasm_in"; then
-  echo "build-pkg: $wasm_in links core::str::slice_error_fail: a str index (&s[a..b]) can panic;" >&2
-  echo "build-pkg: use s.get(a..b), split_at_checked or strip_prefix instead" >&2
-  exit 1
-fi
-
 version=$(awk '
   /^\[/ { in_pkg = ($0 == "[package]") }
   in_pkg && /^version[ \t]*=/ { gsub(/^version[ \t]*=[ \t]*"|".*$/, ""); print; exit }
@@ -78,6 +69,15 @@ else
   rm -rf "$out"
   log "wasm-bindgen --target web --out-dir $out --out-name $name $wasm_in"
   wasm-bindgen --target web --out-dir "$out" --out-name "$name" "$wasm_in"
+
+  # Size guard: a str index or slice that can panic links core's slice-error
+  # formatting (char Debug, unicode tables: about 3 KB of gzip). The release
+  # module keeps its names until wasm-opt, so the symbol shows whether one crept in.
+  if grep -aq 'slice_error_fail' "$out/${name}_bg.wasm"; then
+    echo "build-pkg: the module links core::str::slice_error_fail: a str index (&s[a..b]) can panic;" >&2
+    echo "build-pkg: use s.get(a..b), split_at_checked or strip_prefix instead" >&2
+    exit 1
+  fi
 
   if [ "$use_opt" = 1 ]; then
     log "wasm-opt -Oz ($("$wasm_opt" --version))"
