@@ -4,8 +4,8 @@
 
 use wasmqtt::codec::{
     decode, encode, Auth, Connect, DecodeError, EncodeError, Packet, PacketType, Properties,
-    ProtocolVersion, PubResp, Publish, QoS, Subscribe, Subscription, SubscriptionOptions,
-    TopicError, Unsubscribe, Will,
+    PropertyValues, ProtocolVersion, PubResp, Publish, QoS, Subscribe, Subscription,
+    SubscriptionOptions, TopicError, Unsubscribe, Will,
 };
 
 use ProtocolVersion::{V311, V5};
@@ -671,10 +671,10 @@ fn encode_property_not_allowed() {
     let resp = PubResp {
         packet_id: 1,
         reason_code: 0,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             topic_alias: Some(1),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_eq!(
         enc_err(&Packet::PubAck(resp), V5),
@@ -689,10 +689,10 @@ fn encode_property_not_allowed() {
         payload: Vec::new(),
         qos: QoS::AtMostOnce,
         retain: false,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             session_expiry_interval: Some(1),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     });
     assert_eq!(
         enc_err(&Packet::Connect(Box::new(c)), V5),
@@ -733,10 +733,10 @@ fn encode_duplicate_property() {
             filter: "a".to_owned(),
             options: SubscriptionOptions::default(),
         }],
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             subscription_identifiers: vec![1, 2],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_eq!(
         enc_err(&Packet::Subscribe(s), V5),

@@ -2,7 +2,8 @@
 //! packets in one feed, a split inside the remaining length.
 
 use wasmqtt::codec::{
-    encode, DecodeError, Decoder, Packet, Properties, ProtocolVersion, PubResp, Publish, QoS,
+    encode, DecodeError, Decoder, Packet, Properties, PropertyValues, ProtocolVersion, PubResp,
+    Publish, QoS,
 };
 
 fn publish(payload_len: usize) -> Packet {
@@ -13,10 +14,10 @@ fn publish(payload_len: usize) -> Packet {
         topic: "sensors/1".to_owned(),
         packet_id: 7,
         payload: vec![0x5A; payload_len],
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             user_properties: vec![("k".to_owned(), "v".to_owned())],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     })
 }
 

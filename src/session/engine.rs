@@ -369,7 +369,9 @@ impl Session {
             return Err(PublishError::Closed);
         }
         validate_topic_name(&message.topic).map_err(PublishError::InvalidTopic)?;
-        message.properties.topic_alias = None;
+        if let Some(values) = message.properties.existing_mut() {
+            values.topic_alias = None;
+        }
         if self.config.protocol == ProtocolVersion::V311 {
             message.properties = Properties::default();
         }
@@ -632,7 +634,9 @@ impl Session {
             m.topic = full_topic.unwrap_or(p.topic);
             m.payload = p.payload;
             m.properties = p.properties;
-            m.properties.topic_alias = None;
+            if let Some(values) = m.properties.existing_mut() {
+                values.topic_alias = None;
+            }
         }
         let size = result.map_err(PublishError::Encode)?;
         let max = self.max_outgoing_packet();
