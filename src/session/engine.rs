@@ -272,9 +272,9 @@ impl Session {
         if self.link == Link::Down {
             return;
         }
-        self.decoder.feed(bytes);
+        let mut input = bytes;
         loop {
-            match self.decoder.next_packet() {
+            match self.decoder.next_packet_from(&mut input) {
                 Ok(Some(packet)) => {
                     self.ping_sent_at = None;
                     self.last_received = now;
