@@ -57,12 +57,8 @@ pub fn decode(
     let Some(body) = buf.get(header_len..size) else {
         return Ok(None);
     };
-    // Built in the value that is returned, so the packet is not copied out.
-    let mut result = Ok(Some((Packet::PingReq, size)));
-    if let Ok(Some((packet, _))) = &mut result {
-        parse::body(kind, flags, body, version, minimal_header, packet)?;
-    }
-    result
+    let packet = parse::body(kind, flags, body, version, minimal_header)?;
+    Ok(Some((packet, size)))
 }
 
 /// The packet type for the high nibble of the first byte.
