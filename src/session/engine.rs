@@ -273,7 +273,8 @@ impl Session {
             return;
         }
         let mut input = bytes;
-        loop {
+        // Checked here, the common end (everything decoded) costs no call.
+        while !input.is_empty() || self.decoder.buffered() > 0 {
             match self.decoder.next_packet_from(&mut input) {
                 Ok(Some(packet)) => {
                     self.ping_sent_at = None;
