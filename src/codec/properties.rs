@@ -303,3 +303,33 @@ impl PropertyValues {
             && shared_subscription_available.is_none()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_properties_allocate_nothing_and_compare_by_value() {
+        let mut p = Properties::default();
+        assert!(p.is_empty() && p.topic_alias.is_none());
+        assert!(p.existing_mut().is_none(), "reading allocated nothing");
+        p.topic_alias = Some(3);
+        assert!(!p.is_empty());
+        if let Some(values) = p.existing_mut() {
+            values.topic_alias = None;
+        }
+        // Allocated but empty: equal to the unallocated default.
+        assert!(p.existing_mut().is_some() && p.is_empty());
+        assert_eq!(p, Properties::default());
+        assert_eq!(format!("{p:?}"), format!("{:?}", Properties::default()));
+        assert!(Properties::from(PropertyValues::default())
+            .existing_mut()
+            .is_none());
+        let mut q = Properties::from(PropertyValues {
+            content_type: Some("a".into()),
+            ..PropertyValues::default()
+        });
+        assert_eq!(q.content_type.as_deref(), Some("a"));
+        assert!(q.existing_mut().is_some());
+    }
+}
