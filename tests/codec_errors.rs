@@ -4,8 +4,8 @@
 
 use wasmqtt::codec::{
     decode, encode, Auth, Connect, DecodeError, EncodeError, Packet, PacketType, Properties,
-    ProtocolVersion, PubResp, Publish, QoS, Subscribe, Subscription, SubscriptionOptions,
-    TopicError, Unsubscribe, Will,
+    PropertyValues, ProtocolVersion, PubResp, Publish, QoS, Subscribe, Subscription,
+    SubscriptionOptions, TopicError, Unsubscribe, Will,
 };
 
 use ProtocolVersion::{V311, V5};
@@ -545,6 +545,33 @@ fn decode_invalid_topic() {
     assert_eq!(err(&with_header(0x10, &body), V311), wild);
 }
 
+/// Every byte value at every position of topics shorter and longer than the
+/// eight-byte words the scan reads: only `+` and `#` are wildcards, only
+/// 0x00 is U+0000, and a lone byte above 0x7F is not UTF-8.
+#[test]
+fn decode_topic_bytes_at_every_position() {
+    for len in [1usize, 7, 8, 9, 16, 23] {
+        for at in 0..len {
+            for byte in 0..=255u8 {
+                let mut topic = vec![b'a'; len];
+                topic[at] = byte;
+                let mut bytes = vec![0x30, (2 + len) as u8, 0x00, len as u8];
+                bytes.extend_from_slice(&topic);
+                let expected = match byte {
+                    b'+' | b'#' => Some(DecodeError::InvalidTopic(TopicError::WildcardInName)),
+                    0 => Some(DecodeError::NullCharacter),
+                    0x80.. => Some(DecodeError::InvalidUtf8),
+                    _ => None,
+                };
+                match expected {
+                    Some(e) => assert_eq!(err(&bytes, V311), e, "{topic:02x?}"),
+                    None => assert!(decode(&bytes, V311, usize::MAX).is_ok(), "{topic:02x?}"),
+                }
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- EncodeError
 
 #[test]
@@ -671,10 +698,10 @@ fn encode_property_not_allowed() {
     let resp = PubResp {
         packet_id: 1,
         reason_code: 0,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             topic_alias: Some(1),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_eq!(
         enc_err(&Packet::PubAck(resp), V5),
@@ -689,10 +716,10 @@ fn encode_property_not_allowed() {
         payload: Vec::new(),
         qos: QoS::AtMostOnce,
         retain: false,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             session_expiry_interval: Some(1),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     });
     assert_eq!(
         enc_err(&Packet::Connect(Box::new(c)), V5),
@@ -733,10 +760,10 @@ fn encode_duplicate_property() {
             filter: "a".to_owned(),
             options: SubscriptionOptions::default(),
         }],
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             subscription_identifiers: vec![1, 2],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_eq!(
         enc_err(&Packet::Subscribe(s), V5),

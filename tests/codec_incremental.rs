@@ -2,7 +2,8 @@
 //! packets in one feed, a split inside the remaining length.
 
 use wasmqtt::codec::{
-    encode, DecodeError, Decoder, Packet, Properties, ProtocolVersion, PubResp, Publish, QoS,
+    encode, DecodeError, Decoder, Packet, Properties, PropertyValues, ProtocolVersion, PubResp,
+    Publish, QoS,
 };
 
 fn publish(payload_len: usize) -> Packet {
@@ -13,10 +14,10 @@ fn publish(payload_len: usize) -> Packet {
         topic: "sensors/1".to_owned(),
         packet_id: 7,
         payload: vec![0x5A; payload_len],
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             user_properties: vec![("k".to_owned(), "v".to_owned())],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     })
 }
 
@@ -81,23 +82,50 @@ fn split_inside_remaining_length() {
     assert_eq!(d.next_packet(), Ok(Some(packet)));
 }
 
-/// Arbitrary chunking of a stream of packets yields the same packets.
+/// Arbitrary chunking of a stream of packets yields the same packets, fed
+/// and then decoded, or decoded from the input with `next_packet_from`,
+/// which buffers only the bytes of an incomplete packet.
 #[test]
 fn any_chunking() {
     let packets: Vec<Packet> = (0..20).map(|i| publish(i * 37)).collect();
     let wire: Vec<u8> = packets.iter().flat_map(bytes).collect();
-    for chunk in [1, 2, 3, 7, 64, 1000, wire.len()] {
-        let mut d = Decoder::new(ProtocolVersion::V5, 1 << 20);
-        let mut got = Vec::new();
-        for piece in wire.chunks(chunk) {
-            d.feed(piece);
-            while let Some(p) = d.next_packet().unwrap() {
-                got.push(p);
+    for from_input in [false, true] {
+        for chunk in [1, 2, 3, 7, 64, 1000, wire.len()] {
+            let mut d = Decoder::new(ProtocolVersion::V5, 1 << 20);
+            let mut got = Vec::new();
+            for piece in wire.chunks(chunk) {
+                let mut input = piece;
+                if !from_input {
+                    d.feed(piece);
+                    input = &[];
+                }
+                while let Some(p) = d.next_packet_from(&mut input).unwrap() {
+                    got.push(p);
+                }
+                assert!(input.is_empty(), "chunk {chunk}");
+                if from_input {
+                    assert!(d.buffered() < bytes(&packets[got.len().min(19)]).len());
+                }
             }
+            assert_eq!(got, packets, "chunk {chunk}");
+            assert_eq!(d.buffered(), 0);
         }
-        assert_eq!(got, packets, "chunk {chunk}");
-        assert_eq!(d.buffered(), 0);
     }
+    // Errors are the same too: packets pass until one is above the limit.
+    let mut d = Decoder::new(ProtocolVersion::V5, 100);
+    let mut input = &wire[..];
+    let mut passed = 0;
+    let error = loop {
+        match d.next_packet_from(&mut input) {
+            Ok(Some(_)) => passed += 1,
+            other => break other,
+        }
+    };
+    assert!(passed > 0);
+    assert!(matches!(
+        error,
+        Err(DecodeError::PacketTooLarge { max: 100, .. })
+    ));
 }
 
 /// The size limit fires once the fixed header is in, before the body.

@@ -14,8 +14,9 @@ use proptest::prelude::*;
 
 use wasmqtt::codec::{
     decode, encode, properties::id, validate_topic_filter, Auth, ConnAck, Connect, Disconnect,
-    Packet, PacketType, Properties, ProtocolVersion, PubResp, Publish, QoS, RetainHandling, SubAck,
-    Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, Will,
+    Packet, PacketType, Properties, PropertyValues, ProtocolVersion, PubResp, Publish, QoS,
+    RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
+    Will,
 };
 
 use ProtocolVersion::{V311, V5};
@@ -96,34 +97,36 @@ fn any_properties() -> impl Strategy<Value = Properties> {
         flag(),
         flag(),
     );
-    (message, auth, limits).prop_map(|(m, a, l)| Properties {
-        payload_format_indicator: m.0,
-        message_expiry_interval: m.1,
-        content_type: m.2,
-        response_topic: m.3,
-        correlation_data: m.4,
-        subscription_identifiers: m.5,
-        session_expiry_interval: m.6,
-        assigned_client_identifier: m.7,
-        server_keep_alive: m.8,
-        authentication_method: a.0,
-        authentication_data: a.1,
-        request_problem_information: a.2,
-        will_delay_interval: a.3,
-        request_response_information: a.4,
-        response_information: a.5,
-        server_reference: a.6,
-        reason_string: a.7,
-        receive_maximum: a.8,
-        topic_alias_maximum: l.0,
-        topic_alias: l.1,
-        maximum_qos: l.2,
-        retain_available: l.3,
-        user_properties: l.4,
-        maximum_packet_size: l.5,
-        wildcard_subscription_available: l.6,
-        subscription_identifiers_available: l.7,
-        shared_subscription_available: l.8,
+    (message, auth, limits).prop_map(|(m, a, l)| {
+        Properties::from(PropertyValues {
+            payload_format_indicator: m.0,
+            message_expiry_interval: m.1,
+            content_type: m.2,
+            response_topic: m.3,
+            correlation_data: m.4,
+            subscription_identifiers: m.5,
+            session_expiry_interval: m.6,
+            assigned_client_identifier: m.7,
+            server_keep_alive: m.8,
+            authentication_method: a.0,
+            authentication_data: a.1,
+            request_problem_information: a.2,
+            will_delay_interval: a.3,
+            request_response_information: a.4,
+            response_information: a.5,
+            server_reference: a.6,
+            reason_string: a.7,
+            receive_maximum: a.8,
+            topic_alias_maximum: l.0,
+            topic_alias: l.1,
+            maximum_qos: l.2,
+            retain_available: l.3,
+            user_properties: l.4,
+            maximum_packet_size: l.5,
+            wildcard_subscription_available: l.6,
+            subscription_identifiers_available: l.7,
+            shared_subscription_available: l.8,
+        })
     })
 }
 

@@ -7,9 +7,9 @@
 //! `fuzz/corpus/decode/`.
 
 use wasmqtt::codec::{
-    decode, encode, Auth, ConnAck, Connect, Disconnect, Packet, Properties, ProtocolVersion,
-    PubResp, Publish, QoS, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions,
-    UnsubAck, Unsubscribe, Will,
+    decode, encode, Auth, ConnAck, Connect, Disconnect, Packet, Properties, PropertyValues,
+    ProtocolVersion, PubResp, Publish, QoS, RetainHandling, SubAck, Subscribe, Subscription,
+    SubscriptionOptions, UnsubAck, Unsubscribe, Will,
 };
 
 use ProtocolVersion::{V311, V5};
@@ -266,7 +266,7 @@ fn v311_vectors() -> Vec<Vector> {
 }
 
 fn v5_connect_full() -> Vector {
-    let properties = Properties {
+    let properties = Properties::from(PropertyValues {
         session_expiry_interval: Some(3600),
         authentication_method: Some(s("SCRAM")),
         authentication_data: Some(vec![1, 2]),
@@ -276,9 +276,9 @@ fn v5_connect_full() -> Vector {
         topic_alias_maximum: Some(10),
         user_properties: vec![user("k", "v")],
         maximum_packet_size: Some(65536),
-        ..Properties::default()
-    };
-    let will_properties = Properties {
+        ..PropertyValues::default()
+    });
+    let will_properties = Properties::from(PropertyValues {
         payload_format_indicator: Some(1),
         message_expiry_interval: Some(120),
         content_type: Some(s("text/plain")),
@@ -286,8 +286,8 @@ fn v5_connect_full() -> Vector {
         correlation_data: Some(vec![0xAB]),
         will_delay_interval: Some(5),
         user_properties: vec![user("a", "b")],
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     (
         "v5_connect_full",
         V5,
@@ -347,7 +347,7 @@ fn v5_connect_full() -> Vector {
 }
 
 fn v5_connack_full() -> Vector {
-    let properties = Properties {
+    let properties = Properties::from(PropertyValues {
         assigned_client_identifier: Some(s("id1")),
         server_keep_alive: Some(20),
         response_information: Some(s("ri")),
@@ -362,8 +362,8 @@ fn v5_connack_full() -> Vector {
         wildcard_subscription_available: Some(1),
         subscription_identifiers_available: Some(1),
         shared_subscription_available: Some(0),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     (
         "v5_connack_properties",
         V5,
@@ -395,7 +395,7 @@ fn v5_connack_full() -> Vector {
 }
 
 fn v5_publish_full() -> Vector {
-    let properties = Properties {
+    let properties = Properties::from(PropertyValues {
         payload_format_indicator: Some(1),
         message_expiry_interval: Some(60),
         content_type: Some(s("json")),
@@ -404,8 +404,8 @@ fn v5_publish_full() -> Vector {
         subscription_identifiers: vec![5, 300],
         topic_alias: Some(3),
         user_properties: vec![user("k", "v")],
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     (
         "v5_publish_properties",
         V5,
@@ -518,10 +518,10 @@ fn v5_vectors() -> Vec<Vector> {
                 topic: String::new(),
                 packet_id: 9,
                 payload: b"z".to_vec(),
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     topic_alias: Some(1),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             }),
             vec![
                 0x35, 0x09, 0x00, 0x00, 0x00, 0x09, 0x03, 0x23, 0x00, 0x01, b'z',
@@ -548,11 +548,11 @@ fn v5_vectors() -> Vec<Vector> {
             Packet::PubAck(ack(
                 1,
                 0x80,
-                Properties {
+                Properties::from(PropertyValues {
                     reason_string: Some(s("no")),
                     user_properties: vec![user("a", "b")],
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             )),
             vec![
                 0x40, 0x10, 0x00, 0x01, 0x80, 0x0C, 0x1F, 0x00, 0x02, b'n', b'o', 0x26, 0x00, 0x01,
@@ -601,10 +601,10 @@ fn v5_vectors() -> Vec<Vector> {
             Packet::PubComp(ack(
                 4,
                 0x92,
-                Properties {
+                Properties::from(PropertyValues {
                     reason_string: Some(s("nf")),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             )),
             vec![
                 0x70, 0x09, 0x00, 0x04, 0x92, 0x05, 0x1F, 0x00, 0x02, b'n', b'f',
@@ -639,11 +639,11 @@ fn v5_vectors() -> Vec<Vector> {
                         },
                     },
                 ],
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     subscription_identifiers: vec![1],
                     user_properties: vec![user("a", "b")],
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             }),
             cat(&[
                 &[0x82, 0x21, 0x00, 0x0A],
@@ -662,10 +662,10 @@ fn v5_vectors() -> Vec<Vector> {
             Packet::SubAck(SubAck {
                 packet_id: 10,
                 reason_codes: vec![0x01, 0x02, 0x87, 0xA2],
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     reason_string: Some(s("r")),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             }),
             vec![
                 0x90, 0x0B, 0x00, 0x0A, 0x04, 0x1F, 0x00, 0x01, b'r', 0x01, 0x02, 0x87, 0xA2,
@@ -678,10 +678,10 @@ fn v5_vectors() -> Vec<Vector> {
             Packet::Unsubscribe(Unsubscribe {
                 packet_id: 11,
                 filters: vec![s("a/b"), s("c")],
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     user_properties: vec![user("a", "b")],
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             }),
             cat(&[
                 &[0xA2, 0x12, 0x00, 0x0B],
@@ -728,12 +728,12 @@ fn v5_vectors() -> Vec<Vector> {
             V5,
             Packet::Disconnect(Disconnect {
                 reason_code: 0x9C,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     session_expiry_interval: Some(0),
                     server_reference: Some(s("b2")),
                     reason_string: Some(s("bye")),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             }),
             vec![
                 0xE0, 0x12, 0x9C, 0x10, 0x11, 0x00, 0x00, 0x00, 0x00, 0x1C, 0x00, 0x02, b'b', b'2',
@@ -764,11 +764,11 @@ fn v5_vectors() -> Vec<Vector> {
             V5,
             Packet::Auth(Auth {
                 reason_code: 0x18,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     authentication_method: Some(s("SCRAM")),
                     authentication_data: Some(vec![0xDE, 0xAD]),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             }),
             vec![
                 0xF0, 0x0F, 0x18, 0x0D, 0x15, 0x00, 0x05, b'S', b'C', b'R', b'A', b'M', 0x16, 0x00,
@@ -859,10 +859,10 @@ fn v311_leaves_out_v5_fields() {
     let p = Packet::PubAck(ack(
         1,
         0x10,
-        Properties {
+        Properties::from(PropertyValues {
             reason_string: Some(s("x")),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     ));
     encode(&p, V311, &mut out).unwrap();
     assert_eq!(out, [0x40, 0x02, 0x00, 0x01]);

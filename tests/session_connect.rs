@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use wasmqtt::codec::{Packet, PacketType, Properties, ProtocolVersion, QoS, Will};
+use wasmqtt::codec::{Packet, PacketType, Properties, PropertyValues, ProtocolVersion, QoS, Will};
 use wasmqtt::session::{CloseReason, Event, Output};
 
 #[test]
@@ -185,10 +185,10 @@ fn explicit_ping_timeout_is_used() {
 fn server_keep_alive_overrides_ours() {
     let mut c = config(ProtocolVersion::V5, "ska");
     c.keep_alive = 60;
-    let props = Properties {
+    let props = Properties::from(PropertyValues {
         server_keep_alive: Some(5),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     let mut p = connected(c, props);
     p.advance(4_999);
     assert!(p.sent_of(PacketType::PingReq).is_empty());
@@ -201,10 +201,10 @@ fn server_keep_alive_overrides_ours() {
     // A server keep alive of 0 turns pings off.
     let mut c = config(ProtocolVersion::V5, "ska0");
     c.keep_alive = 10;
-    let props = Properties {
+    let props = Properties::from(PropertyValues {
         server_keep_alive: Some(0),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     let mut p = connected(c, props);
     p.advance(120_000);
     assert!(p.sent_of(PacketType::PingReq).is_empty());
@@ -215,10 +215,10 @@ fn server_keep_alive_overrides_ours() {
 fn server_keep_alive_applies_per_connection() {
     let mut c = config(ProtocolVersion::V5, "ska2");
     c.keep_alive = 20;
-    let props = Properties {
+    let props = Properties::from(PropertyValues {
         server_keep_alive: Some(5),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     let mut p = connected(c, props);
     p.broker.connack_props = Properties::default();
     p.reconnect();

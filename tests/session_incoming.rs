@@ -7,7 +7,7 @@ use common::*;
 use wasmqtt::codec::{
     DecodeError, Packet, PacketType, Properties, ProtocolVersion, PubResp, Publish, QoS,
 };
-use wasmqtt::session::{CloseReason, Output, ProtocolError};
+use wasmqtt::session::{CloseReason, Output, ProtocolError, Session};
 
 fn publish(topic: &str, payload: &[u8], qos: QoS, id: u16) -> Publish {
     Publish {
@@ -364,5 +364,36 @@ fn failed_subscription_is_reported_and_not_remembered() {
             wasmqtt::session::Event::Subscribed { id, reason_codes } if *id == sid && reason_codes == &vec![0x80]
         )));
         assert_eq!(p.session.subscriptions().count(), 0, "{v:?}");
+    }
+}
+
+#[test]
+fn recycled_transmit_buffers_are_reused_and_their_content_ignored() {
+    for v in VERSIONS {
+        let mut session = Session::new(config(v, "recycle"));
+        session.handle_connected(0);
+        session.handle_bytes(&encode_one(&Packet::ConnAck(Default::default()), v), 0);
+        while session.poll_output().is_some() {}
+        let mut buffers = std::collections::HashSet::new();
+        for id in 1..=10u16 {
+            let frame = encode_one(
+                &Packet::Publish(publish("r/1", b"x", QoS::AtLeastOnce, id)),
+                v,
+            );
+            session.handle_bytes(&frame, 1);
+            let mut acks = Vec::new();
+            while let Some(out) = session.poll_output() {
+                if let Output::Transmit(mut b) = out {
+                    acks.push(b.clone());
+                    buffers.insert(b.as_ptr());
+                    b.extend_from_slice(b"junk");
+                    session.recycle_transmit(b);
+                }
+            }
+            let [hi, lo] = id.to_be_bytes();
+            assert_eq!(acks, vec![vec![0x40, 2, hi, lo]], "{v:?}");
+        }
+        // Two buffers take turns: the one being filled and the one given back.
+        assert!(buffers.len() <= 2, "{v:?}: {} buffers", buffers.len());
     }
 }

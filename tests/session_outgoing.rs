@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use wasmqtt::codec::{Packet, PacketType, Properties, ProtocolVersion, PubResp, QoS};
+use wasmqtt::codec::{
+    Packet, PacketType, Properties, PropertyValues, ProtocolVersion, PubResp, QoS,
+};
 use wasmqtt::session::{PublishError, DEFAULT_MAX_INFLIGHT_V311};
 
 fn ack(id: u16) -> PubResp {
@@ -163,10 +165,10 @@ fn window_is_min_of_max_inflight_and_receive_maximum() {
     for (i, (v, max_inflight, receive_max, window)) in cases.into_iter().enumerate() {
         let mut c = config(v, "w");
         c.max_inflight = max_inflight;
-        let props = Properties {
+        let props = Properties::from(PropertyValues {
             receive_maximum: receive_max,
-            ..Properties::default()
-        };
+            ..PropertyValues::default()
+        });
         let p = connected(c, props);
         check_window(p, window, 3 * window + 1, i as u64 + 10);
     }
@@ -174,10 +176,10 @@ fn window_is_min_of_max_inflight_and_receive_maximum() {
 
 #[test]
 fn v5_default_window_is_the_brokers_receive_maximum() {
-    let props = Properties {
+    let props = Properties::from(PropertyValues {
         receive_maximum: Some(50),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     let p = connected(config(ProtocolVersion::V5, "w5"), props);
     check_window(p, 50, 120, 3);
 }
@@ -187,10 +189,10 @@ fn packet_ids_are_never_reused_while_in_flight_under_random_ack_order() {
     for v in VERSIONS {
         let mut c = config(v, "stress");
         c.max_inflight = Some(200);
-        let props = Properties {
+        let props = Properties::from(PropertyValues {
             receive_maximum: Some(200),
-            ..Properties::default()
-        };
+            ..PropertyValues::default()
+        });
         let mut p = connected(c, props);
         p.broker.ack_mode = AckMode::Hold;
         let mut rng = Rng::new(42);
@@ -370,10 +372,10 @@ fn failure_reason_codes_fail_only_that_message() {
 
 #[test]
 fn outgoing_topic_aliases_within_the_brokers_maximum() {
-    let props = Properties {
+    let props = Properties::from(PropertyValues {
         topic_alias_maximum: Some(2),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     let mut p = connected(config(ProtocolVersion::V5, "alias"), props);
     for t in ["a/1", "a/1", "b/2", "b/2", "c/3", "c/3", "a/1"] {
         p.publish(t, t.as_bytes(), QoS::AtLeastOnce).unwrap();
@@ -426,10 +428,10 @@ fn no_topic_alias_without_the_brokers_permission() {
             assert_eq!(x.properties.topic_alias, None);
         }
     }
-    let props = Properties {
+    let props = Properties::from(PropertyValues {
         topic_alias_maximum: Some(5),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     let mut c = config(ProtocolVersion::V5, "off");
     c.auto_topic_alias = false;
     let mut p = connected(c, props);
@@ -444,10 +446,10 @@ fn no_topic_alias_without_the_brokers_permission() {
 #[test]
 fn outgoing_packet_too_large_is_refused_and_nothing_is_sent() {
     // The broker's limit (MQTT 5 CONNACK Maximum Packet Size).
-    let props = Properties {
+    let props = Properties::from(PropertyValues {
         maximum_packet_size: Some(100),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     let mut p = connected(config(ProtocolVersion::V5, "big"), props);
     let before = p.wire.len();
     for q in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use common::*;
 use proptest::prelude::*;
-use wasmqtt::codec::{PacketType, Properties, ProtocolVersion, QoS};
+use wasmqtt::codec::{PacketType, Properties, PropertyValues, ProtocolVersion, QoS};
 use wasmqtt::session::{Event, PublishError};
 
 #[derive(Debug, Clone)]
@@ -87,10 +87,10 @@ fn run(v: ProtocolVersion, window: u16, ops: Vec<Op>, seed: u64) {
     cfg.keep_alive = 5;
     cfg.max_inflight = Some(window);
     let mut p = Pair::new(cfg.clone());
-    p.broker.connack_props = Properties {
+    p.broker.connack_props = Properties::from(PropertyValues {
         receive_maximum: Some(window.saturating_add(3)),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     p.connect();
     p.subscribe("t/#", QoS::ExactlyOnce);
     // (seq, qos, payload) accepted from the application.

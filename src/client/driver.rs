@@ -482,11 +482,13 @@ impl State {
                     } else {
                         &mut self.frame
                     };
-                    if target.is_empty() {
-                        *target = bytes;
+                    let spare = if target.is_empty() {
+                        std::mem::replace(target, bytes)
                     } else {
                         target.extend_from_slice(&bytes);
-                    }
+                        bytes
+                    };
+                    self.session.recycle_transmit(spare);
                     self.schedule_flush();
                 }
                 // With memory persistence the session's own state is the store.

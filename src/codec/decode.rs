@@ -57,12 +57,8 @@ pub fn decode(
     let Some(body) = buf.get(header_len..size) else {
         return Ok(None);
     };
-    // Built in the value that is returned, so the packet is not copied out.
-    let mut result = Ok(Some((Packet::PingReq, size)));
-    if let Ok(Some((packet, _))) = &mut result {
-        parse::body(kind, flags, body, version, minimal_header, packet)?;
-    }
-    result
+    let packet = parse::body(kind, flags, body, version, minimal_header)?;
+    Ok(Some((packet, size)))
 }
 
 /// The packet type for the high nibble of the first byte.
@@ -163,6 +159,30 @@ impl Decoder {
             }
             None => Ok(None),
         }
+    }
+
+    /// The next complete packet from the buffered bytes followed by `input`;
+    /// what it takes from `input` is cut from its front. The same packets
+    /// and errors as [`Decoder::feed`] of `input` and then
+    /// [`Decoder::next_packet`], but while nothing is buffered, packets are
+    /// decoded straight from `input` without a copy; only an incomplete
+    /// packet's bytes are buffered. Returns `Ok(None)` once `input` is used
+    /// up and more bytes are needed.
+    pub fn next_packet_from(&mut self, input: &mut &[u8]) -> Result<Option<Packet>, DecodeError> {
+        if self.buffered() == 0 {
+            if input.is_empty() {
+                return Ok(None);
+            }
+            if let Some((packet, used)) = decode(input, self.version, self.max_packet_size)? {
+                *input = input.get(used..).unwrap_or_default();
+                return Ok(Some(packet));
+            }
+        }
+        if !input.is_empty() {
+            self.feed(input);
+            *input = &[];
+        }
+        self.next_packet()
     }
 
     /// Drops buffered bytes (on a new connection).

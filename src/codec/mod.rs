@@ -20,7 +20,7 @@ pub use decode::{decode, Decoder};
 pub use encode::encode;
 pub use error::{DecodeError, EncodeError};
 pub use packet::*;
-pub use properties::Properties;
+pub use properties::{Properties, PropertyValues};
 pub use topic::{topic_matches, validate_topic_filter, validate_topic_name, TopicError};
 
 /// The largest value a variable byte integer can hold, and so the largest

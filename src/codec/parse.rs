@@ -15,66 +15,37 @@ use super::reason;
 use super::topic::{validate_topic_filter, validate_topic_name, TopicError};
 use super::wire::Reader;
 
-/// Decodes the body of a packet whose fixed header was already checked into
-/// `out` (whatever it held is replaced). `minimal_header` tells whether the
-/// remaining length was in its shortest form, which MQTT 5 CONNECT requires.
-///
-/// The hot packets (PUBLISH and its acknowledgements) are built in place in
-/// `out`, so their large `Properties` is not copied from frame to frame.
+/// Decodes the body of a packet whose fixed header was already checked.
+/// `minimal_header` tells whether the remaining length was in its shortest
+/// form, which MQTT 5 CONNECT requires.
 pub(crate) fn body(
     kind: PacketType,
     flags: u8,
     body: &[u8],
     version: ProtocolVersion,
     minimal_header: bool,
-    out: &mut Packet,
-) -> Result<(), DecodeError> {
+) -> Result<Packet, DecodeError> {
     let v5 = version == ProtocolVersion::V5;
     let mut r = Reader::new(body);
-    match kind {
-        PacketType::Publish => {
-            *out = Packet::Publish(Publish {
-                dup: false,
-                qos: QoS::AtMostOnce,
-                retain: false,
-                topic: String::new(),
-                packet_id: 0,
-                payload: Vec::new(),
-                properties: Properties::default(),
-            });
-            if let Packet::Publish(p) = out {
-                publish(&mut r, flags, v5, p)?;
-            }
-        }
-        PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
-            *out = match kind {
-                PacketType::PubAck => Packet::PubAck(PubResp::default()),
-                PacketType::PubRec => Packet::PubRec(PubResp::default()),
-                PacketType::PubRel => Packet::PubRel(PubResp::default()),
-                _ => Packet::PubComp(PubResp::default()),
-            };
-            if let Packet::PubAck(resp)
-            | Packet::PubRec(resp)
-            | Packet::PubRel(resp)
-            | Packet::PubComp(resp) = out
-            {
-                pub_resp(&mut r, kind, v5, resp)?;
-            }
-        }
-        PacketType::Connect => {
-            *out = Packet::Connect(Box::new(connect(&mut r, minimal_header)?));
-        }
-        PacketType::ConnAck => *out = Packet::ConnAck(connack(&mut r, v5)?),
-        PacketType::Subscribe => *out = Packet::Subscribe(subscribe(&mut r, v5)?),
-        PacketType::SubAck => *out = Packet::SubAck(suback(&mut r, v5)?),
-        PacketType::Unsubscribe => *out = Packet::Unsubscribe(unsubscribe(&mut r, v5)?),
-        PacketType::UnsubAck => *out = Packet::UnsubAck(unsuback(&mut r, v5)?),
-        PacketType::PingReq => *out = Packet::PingReq,
-        PacketType::PingResp => *out = Packet::PingResp,
-        PacketType::Disconnect => *out = Packet::Disconnect(disconnect(&mut r, v5)?),
-        PacketType::Auth => *out = Packet::Auth(auth(&mut r)?),
-    }
-    r.finish()
+    let packet = match kind {
+        PacketType::Publish => Packet::Publish(publish(&mut r, flags, v5)?),
+        PacketType::PubAck => Packet::PubAck(pub_resp(&mut r, kind, v5)?),
+        PacketType::PubRec => Packet::PubRec(pub_resp(&mut r, kind, v5)?),
+        PacketType::PubRel => Packet::PubRel(pub_resp(&mut r, kind, v5)?),
+        PacketType::PubComp => Packet::PubComp(pub_resp(&mut r, kind, v5)?),
+        PacketType::Connect => Packet::Connect(Box::new(connect(&mut r, minimal_header)?)),
+        PacketType::ConnAck => Packet::ConnAck(connack(&mut r, v5)?),
+        PacketType::Subscribe => Packet::Subscribe(subscribe(&mut r, v5)?),
+        PacketType::SubAck => Packet::SubAck(suback(&mut r, v5)?),
+        PacketType::Unsubscribe => Packet::Unsubscribe(unsubscribe(&mut r, v5)?),
+        PacketType::UnsubAck => Packet::UnsubAck(unsuback(&mut r, v5)?),
+        PacketType::PingReq => Packet::PingReq,
+        PacketType::PingResp => Packet::PingResp,
+        PacketType::Disconnect => Packet::Disconnect(disconnect(&mut r, v5)?),
+        PacketType::Auth => Packet::Auth(auth(&mut r)?),
+    };
+    r.finish()?;
+    Ok(packet)
 }
 
 fn packet_id(r: &mut Reader<'_>) -> Result<u16, DecodeError> {
@@ -200,48 +171,48 @@ fn connack(r: &mut Reader<'_>, v5: bool) -> Result<ConnAck, DecodeError> {
     })
 }
 
-/// MQTT 5.0 §3.3, MQTT 3.1.1 §3.3, read into `p` (which starts empty).
-/// The fixed header flags were checked.
-fn publish(r: &mut Reader<'_>, flags: u8, v5: bool, p: &mut Publish) -> Result<(), DecodeError> {
-    p.qos = QoS::from_u8((flags >> 1) & 0b11).ok_or(DecodeError::InvalidQoS)?;
-    p.dup = flags & 0b1000 != 0;
-    p.retain = flags & 0b0001 != 0;
+/// MQTT 5.0 §3.3, MQTT 3.1.1 §3.3. The fixed header flags were checked.
+fn publish(r: &mut Reader<'_>, flags: u8, v5: bool) -> Result<Publish, DecodeError> {
+    let qos = QoS::from_u8((flags >> 1) & 0b11).ok_or(DecodeError::InvalidQoS)?;
     let (topic, wildcard) = r.str_scanned()?;
     if wildcard {
         return Err(DecodeError::InvalidTopic(TopicError::WildcardInName));
     }
-    if p.qos != QoS::AtMostOnce {
-        p.packet_id = packet_id(r)?;
-    }
-    if v5 {
-        prop_codec::decode(r, PropContext::Publish, &mut p.properties)?;
-    }
+    let packet_id = if qos == QoS::AtMostOnce {
+        0
+    } else {
+        packet_id(r)?
+    };
+    let properties = read_properties(r, PropContext::Publish, v5)?;
     // MQTT 5 allows an empty topic when a topic alias stands for it.
-    if topic.is_empty() && p.properties.topic_alias.is_none() {
+    if topic.is_empty() && properties.topic_alias.is_none() {
         return Err(DecodeError::InvalidTopic(TopicError::Empty));
     }
-    p.topic = topic.to_owned();
-    p.payload = r.rest().to_vec();
-    Ok(())
+    Ok(Publish {
+        dup: flags & 0b1000 != 0,
+        qos,
+        retain: flags & 0b0001 != 0,
+        topic: topic.to_owned(),
+        packet_id,
+        payload: r.rest().to_vec(),
+        properties,
+    })
 }
 
-/// PUBACK, PUBREC, PUBREL, PUBCOMP: MQTT 5.0 §3.4-3.7, MQTT 3.1.1 §3.4-3.7,
-/// read into `resp` (which starts empty). In MQTT 5 a remaining length of 2
-/// means reason 0, of 3 no properties.
-fn pub_resp(
-    r: &mut Reader<'_>,
-    kind: PacketType,
-    v5: bool,
-    resp: &mut PubResp,
-) -> Result<(), DecodeError> {
-    resp.packet_id = packet_id(r)?;
+/// PUBACK, PUBREC, PUBREL, PUBCOMP: MQTT 5.0 §3.4-3.7, MQTT 3.1.1 §3.4-3.7.
+/// In MQTT 5 a remaining length of 2 means reason 0, of 3 no properties.
+fn pub_resp(r: &mut Reader<'_>, kind: PacketType, v5: bool) -> Result<PubResp, DecodeError> {
+    let mut resp = PubResp {
+        packet_id: packet_id(r)?,
+        ..PubResp::default()
+    };
     if v5 && !r.is_empty() {
         resp.reason_code = reason_code(r, kind)?;
         if !r.is_empty() {
             prop_codec::decode(r, PropContext::PubResp(kind), &mut resp.properties)?;
         }
     }
-    Ok(())
+    Ok(resp)
 }
 
 /// Subscription options byte: MQTT 5.0 §3.8.3.1, MQTT 3.1.1 §3.8.3.

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 
 use super::error::{DecodeError, EncodeError};
 use super::packet::PacketType;
-use super::properties::{id, Properties};
+use super::properties::{id, Properties, PropertyValues};
 use super::wire::{self, Reader};
 use super::{varint, MAX_VARINT};
 
@@ -157,7 +157,7 @@ pub(crate) fn decode(
 }
 
 /// Reads the value of property `pid` and stores it.
-fn decode_value(r: &mut Reader<'_>, pid: u8, p: &mut Properties) -> Result<(), DecodeError> {
+fn decode_value(r: &mut Reader<'_>, pid: u8, p: &mut PropertyValues) -> Result<(), DecodeError> {
     match pid {
         id::PAYLOAD_FORMAT_INDICATOR => p.payload_format_indicator = Some(flag(r, pid)?),
         id::MESSAGE_EXPIRY_INTERVAL => p.message_expiry_interval = Some(r.u32()?),
@@ -282,7 +282,7 @@ trait Visitor {
 
 /// Walks every set property in identifier order: the single source of the
 /// encoding order, shared by measuring and writing.
-fn visit<V: Visitor>(p: &Properties, v: &mut V) -> Result<(), V::Error> {
+fn visit<V: Visitor>(p: &PropertyValues, v: &mut V) -> Result<(), V::Error> {
     if let Some(x) = p.payload_format_indicator {
         v.byte(id::PAYLOAD_FORMAT_INDICATOR, x)?;
     }

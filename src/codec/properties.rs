@@ -1,9 +1,15 @@
 //! MQTT 5 properties (MQTT 5.0 section 2.2.2).
 //!
-//! One struct holds every property; each packet type allows a subset, which
-//! the decoder enforces. Under MQTT 3.1.1 properties are always empty.
+//! One struct, [`PropertyValues`], holds every property; each packet type
+//! allows a subset, which the decoder enforces. Packets carry them as
+//! [`Properties`], a pointer-sized handle that allocates only once a
+//! property is set: most packets have none, and under MQTT 3.1.1 they are
+//! always empty.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Property identifiers (MQTT 5.0 table 2-4).
 pub mod id {
@@ -63,6 +69,83 @@ pub mod id {
     pub const SHARED_SUBSCRIPTION_AVAILABLE: u8 = 0x2A;
 }
 
+/// The MQTT 5 properties of one packet, read and written as the fields of
+/// [`PropertyValues`] (through `Deref` / `DerefMut`).
+///
+/// Guarantees: an empty set is one null pointer and costs no allocation;
+/// reading a field never allocates; the first write through `DerefMut`
+/// allocates the values once. Equality, `Debug` and serde see only the
+/// values, so an allocated set that is empty equals [`Properties::default`].
+#[derive(Clone, Default)]
+pub struct Properties(Option<Box<PropertyValues>>);
+
+/// Read by [`Properties`] when nothing is set.
+static EMPTY: PropertyValues = PropertyValues::EMPTY;
+
+impl Properties {
+    /// True when no property is set. Cheap: no allocation.
+    pub fn is_empty(&self) -> bool {
+        self.0.as_deref().map_or(true, PropertyValues::is_empty)
+    }
+
+    /// The values for changing, if any were ever set; unlike `DerefMut`
+    /// this never allocates (for clearing a property).
+    pub fn existing_mut(&mut self) -> Option<&mut PropertyValues> {
+        self.0.as_deref_mut()
+    }
+}
+
+impl Deref for Properties {
+    type Target = PropertyValues;
+
+    fn deref(&self) -> &PropertyValues {
+        self.0.as_deref().unwrap_or(&EMPTY)
+    }
+}
+
+impl DerefMut for Properties {
+    fn deref_mut(&mut self) -> &mut PropertyValues {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl From<PropertyValues> for Properties {
+    /// Boxes `values`, or nothing when they are empty.
+    fn from(values: PropertyValues) -> Self {
+        if values.is_empty() {
+            Properties(None)
+        } else {
+            Properties(Some(Box::new(values)))
+        }
+    }
+}
+
+impl PartialEq for Properties {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Properties {}
+
+impl fmt::Debug for Properties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl Serialize for Properties {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Properties {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        PropertyValues::deserialize(deserializer).map(Properties::from)
+    }
+}
+
 /// Every MQTT 5 property; `None` / empty means absent.
 ///
 /// Boolean-valued properties (payload format indicator, request problem
@@ -70,7 +153,7 @@ pub mod id {
 /// the three "... available" flags) hold their byte; the decoder accepts only
 /// the values the specification allows (0 or 1; maximum QoS 0 or 1).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Properties {
+pub struct PropertyValues {
     /// 0x01
     pub payload_format_indicator: Option<u8>,
     /// 0x02, seconds
@@ -127,11 +210,42 @@ pub struct Properties {
     pub shared_subscription_available: Option<u8>,
 }
 
-impl Properties {
+impl PropertyValues {
+    /// No property set, as a constant (what [`Properties`] reads when empty).
+    pub const EMPTY: PropertyValues = PropertyValues {
+        payload_format_indicator: None,
+        message_expiry_interval: None,
+        content_type: None,
+        response_topic: None,
+        correlation_data: None,
+        subscription_identifiers: Vec::new(),
+        session_expiry_interval: None,
+        assigned_client_identifier: None,
+        server_keep_alive: None,
+        authentication_method: None,
+        authentication_data: None,
+        request_problem_information: None,
+        will_delay_interval: None,
+        request_response_information: None,
+        response_information: None,
+        server_reference: None,
+        reason_string: None,
+        receive_maximum: None,
+        topic_alias_maximum: None,
+        topic_alias: None,
+        maximum_qos: None,
+        retain_available: None,
+        user_properties: Vec::new(),
+        maximum_packet_size: None,
+        wildcard_subscription_available: None,
+        subscription_identifiers_available: None,
+        shared_subscription_available: None,
+    };
+
     /// True when no property is set. Cheap: field checks only, no allocation.
     pub fn is_empty(&self) -> bool {
         // Destructured so that a new field cannot be forgotten here.
-        let Properties {
+        let PropertyValues {
             payload_format_indicator,
             message_expiry_interval,
             content_type,
@@ -187,5 +301,35 @@ impl Properties {
             && wildcard_subscription_available.is_none()
             && subscription_identifiers_available.is_none()
             && shared_subscription_available.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_properties_allocate_nothing_and_compare_by_value() {
+        let mut p = Properties::default();
+        assert!(p.is_empty() && p.topic_alias.is_none());
+        assert!(p.existing_mut().is_none(), "reading allocated nothing");
+        p.topic_alias = Some(3);
+        assert!(!p.is_empty());
+        if let Some(values) = p.existing_mut() {
+            values.topic_alias = None;
+        }
+        // Allocated but empty: equal to the unallocated default.
+        assert!(p.existing_mut().is_some() && p.is_empty());
+        assert_eq!(p, Properties::default());
+        assert_eq!(format!("{p:?}"), format!("{:?}", Properties::default()));
+        assert!(Properties::from(PropertyValues::default())
+            .existing_mut()
+            .is_none());
+        let mut q = Properties::from(PropertyValues {
+            content_type: Some("a".into()),
+            ..PropertyValues::default()
+        });
+        assert_eq!(q.content_type.as_deref(), Some("a"));
+        assert!(q.existing_mut().is_some());
     }
 }

@@ -197,7 +197,7 @@ pub fn state_name(s: MessageState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::Properties;
+    use crate::codec::{Properties, PropertyValues};
 
     #[test]
     fn messages_round_trip_through_their_stored_bytes() {
@@ -207,11 +207,11 @@ mod tests {
                 payload: vec![0, 1, 2, 255],
                 qos,
                 retain: true,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     content_type: Some("text/plain".into()),
                     user_properties: vec![("k".into(), "v".into())],
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             };
             let bytes = encode_message(&m).unwrap_or_default();
             assert_eq!(decode_message(&bytes), Ok(m));
