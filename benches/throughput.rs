@@ -159,6 +159,12 @@ fn dispatch_bench(version: ProtocolVersion, target: Duration) -> Row {
                     acked = !black_box(&b).is_empty();
                     session.recycle_transmit(b);
                 }
+                // Delivered (the browser copies topic and payload out to
+                // JS), then given back for reuse, as the driver does.
+                Output::Event(Event::Message(p)) => {
+                    black_box(&p);
+                    session.recycle_message(p);
+                }
                 other => {
                     black_box(other);
                 }

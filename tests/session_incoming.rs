@@ -367,13 +367,19 @@ fn failed_subscription_is_reported_and_not_remembered() {
     }
 }
 
+/// A bare session after CONNACK, its outputs drained.
+fn bare_session(v: ProtocolVersion, client_id: &str) -> Session {
+    let mut session = Session::new(config(v, client_id));
+    session.handle_connected(0);
+    session.handle_bytes(&encode_one(&Packet::ConnAck(Default::default()), v), 0);
+    while session.poll_output().is_some() {}
+    session
+}
+
 #[test]
 fn recycled_transmit_buffers_are_reused_and_their_content_ignored() {
     for v in VERSIONS {
-        let mut session = Session::new(config(v, "recycle"));
-        session.handle_connected(0);
-        session.handle_bytes(&encode_one(&Packet::ConnAck(Default::default()), v), 0);
-        while session.poll_output().is_some() {}
+        let mut session = bare_session(v, "recycle");
         let mut buffers = std::collections::HashSet::new();
         for id in 1..=10u16 {
             let frame = encode_one(
@@ -395,5 +401,53 @@ fn recycled_transmit_buffers_are_reused_and_their_content_ignored() {
         }
         // Two buffers take turns: the one being filled and the one given back.
         assert!(buffers.len() <= 2, "{v:?}: {} buffers", buffers.len());
+    }
+}
+
+#[test]
+fn recycled_messages_lend_their_allocations_and_none_of_their_content() {
+    for v in VERSIONS {
+        let mut session = bare_session(v, "recycle-msg");
+        // Long, short, empty and long again: a reused buffer keeps no tail.
+        let sent: Vec<(String, Vec<u8>)> = [
+            ("a/long/topic/name", vec![7u8; 300]),
+            ("b", b"xy".to_vec()),
+            ("c/d", Vec::new()),
+            ("a/long/topic/name/again", vec![9u8; 40]),
+        ]
+        .into_iter()
+        .map(|(t, p)| (t.to_string(), p))
+        .collect();
+        let mut reused = 0;
+        let mut last_payload_ptr = None;
+        for (i, (topic, payload)) in sent.iter().enumerate() {
+            let id = i as u16 + 1;
+            let frame = encode_one(
+                &Packet::Publish(publish(topic, payload, QoS::AtLeastOnce, id)),
+                v,
+            );
+            session.handle_bytes(&frame, 1);
+            let mut got = Vec::new();
+            while let Some(out) = session.poll_output() {
+                if let Output::Event(wasmqtt::session::Event::Message(m)) = out {
+                    got.push((m.topic.clone(), m.payload.clone()));
+                    if last_payload_ptr == Some(m.payload.as_ptr()) {
+                        reused += 1;
+                    }
+                    let mut spare = m;
+                    spare.topic.push_str("junk");
+                    spare.payload.extend_from_slice(b"junk");
+                    last_payload_ptr = Some(spare.payload.as_ptr());
+                    session.recycle_message(spare);
+                }
+            }
+            assert_eq!(
+                got,
+                vec![(topic.clone(), payload.clone())],
+                "{v:?} message {id}"
+            );
+        }
+        // The empty payload has no heap buffer to compare; the others reuse.
+        assert!(reused >= 2, "{v:?}: {reused} reused");
     }
 }

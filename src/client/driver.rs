@@ -240,6 +240,14 @@ impl Driver {
         self.state.borrow().session.connack().cloned()
     }
 
+    /// Takes back a delivered message: the next received ones reuse its
+    /// allocations. (Skipped if called from inside a step.)
+    pub(crate) fn recycle_message(&self, message: Publish) {
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.session.recycle_message(message);
+        }
+    }
+
     /// Outgoing messages not yet complete, in order, with their state.
     pub(crate) fn outbox(&self) -> Vec<StoredMessage> {
         self.state.borrow().session.outbox()

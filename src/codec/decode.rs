@@ -32,6 +32,17 @@ pub fn decode(
     version: ProtocolVersion,
     max_packet_size: usize,
 ) -> Result<Option<(Packet, usize)>, DecodeError> {
+    decode_reusing(buf, version, max_packet_size, &mut Vec::new())
+}
+
+/// [`decode`], taking a PUBLISH's topic and payload allocations from
+/// `spares` when it has some.
+fn decode_reusing(
+    buf: &[u8],
+    version: ProtocolVersion,
+    max_packet_size: usize,
+    spares: &mut Vec<Spare>,
+) -> Result<Option<(Packet, usize)>, DecodeError> {
     let Some((&first, rest)) = buf.split_first() else {
         return Ok(None);
     };
@@ -57,7 +68,7 @@ pub fn decode(
     let Some(body) = buf.get(header_len..size) else {
         return Ok(None);
     };
-    let packet = parse::body(kind, flags, body, version, minimal_header)?;
+    let packet = parse::body(kind, flags, body, version, minimal_header, spares)?;
     Ok(Some((packet, size)))
 }
 
@@ -121,7 +132,17 @@ pub struct Decoder {
     start: usize,
     version: ProtocolVersion,
     max_packet_size: usize,
+    /// Allocations of delivered messages, for the next PUBLISHes.
+    spares: Vec<Spare>,
 }
+
+/// A topic and a payload allocation given back for reuse.
+pub(crate) type Spare = (String, Vec<u8>);
+
+/// Spare allocations kept at most, and the largest kept: enough for the
+/// PUBLISHes of one received frame, without holding on to a large payload.
+const SPARES: usize = 16;
+const SPARE_MAX_BYTES: usize = 64 * 1024;
 
 impl Decoder {
     /// A decoder for `version` that rejects packets above `max_packet_size` bytes.
@@ -131,6 +152,19 @@ impl Decoder {
             start: 0,
             version,
             max_packet_size,
+            spares: Vec::new(),
+        }
+    }
+
+    /// Takes back the topic and payload of a PUBLISH this decoder produced
+    /// once the application is done with them: the next PUBLISHes reuse
+    /// their allocations instead of allocating (a few are kept, none large).
+    pub fn recycle(&mut self, topic: String, payload: Vec<u8>) {
+        if self.spares.len() < SPARES
+            && topic.capacity() <= SPARE_MAX_BYTES
+            && payload.capacity() <= SPARE_MAX_BYTES
+        {
+            self.spares.push((topic, payload));
         }
     }
 
@@ -149,7 +183,12 @@ impl Decoder {
     /// error the stream is unusable and the decoder should be cleared.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, DecodeError> {
         let pending = self.buf.get(self.start..).unwrap_or_default();
-        match decode(pending, self.version, self.max_packet_size)? {
+        match decode_reusing(
+            pending,
+            self.version,
+            self.max_packet_size,
+            &mut self.spares,
+        )? {
             Some((packet, consumed)) => {
                 self.start += consumed;
                 if self.start >= self.buf.len() {
@@ -173,7 +212,9 @@ impl Decoder {
             if input.is_empty() {
                 return Ok(None);
             }
-            if let Some((packet, used)) = decode(input, self.version, self.max_packet_size)? {
+            if let Some((packet, used)) =
+                decode_reusing(input, self.version, self.max_packet_size, &mut self.spares)?
+            {
                 *input = input.get(used..).unwrap_or_default();
                 return Ok(Some(packet));
             }

@@ -3,6 +3,7 @@
 //! specification states for a receiver is enforced with its own error, and
 //! the body must be consumed exactly.
 
+use super::decode::Spare;
 use super::error::DecodeError;
 use super::packet::{
     Auth, ConnAck, Connect, Disconnect, Packet, PacketType, ProtocolVersion, PubResp, Publish, QoS,
@@ -24,11 +25,12 @@ pub(crate) fn body(
     body: &[u8],
     version: ProtocolVersion,
     minimal_header: bool,
+    spares: &mut Vec<Spare>,
 ) -> Result<Packet, DecodeError> {
     let v5 = version == ProtocolVersion::V5;
     let mut r = Reader::new(body);
     let packet = match kind {
-        PacketType::Publish => Packet::Publish(publish(&mut r, flags, v5)?),
+        PacketType::Publish => Packet::Publish(publish(&mut r, flags, v5, spares)?),
         PacketType::PubAck => Packet::PubAck(pub_resp(&mut r, kind, v5)?),
         PacketType::PubRec => Packet::PubRec(pub_resp(&mut r, kind, v5)?),
         PacketType::PubRel => Packet::PubRel(pub_resp(&mut r, kind, v5)?),
@@ -172,7 +174,12 @@ fn connack(r: &mut Reader<'_>, v5: bool) -> Result<ConnAck, DecodeError> {
 }
 
 /// MQTT 5.0 §3.3, MQTT 3.1.1 §3.3. The fixed header flags were checked.
-fn publish(r: &mut Reader<'_>, flags: u8, v5: bool) -> Result<Publish, DecodeError> {
+fn publish(
+    r: &mut Reader<'_>,
+    flags: u8,
+    v5: bool,
+    spares: &mut Vec<Spare>,
+) -> Result<Publish, DecodeError> {
     let qos = QoS::from_u8((flags >> 1) & 0b11).ok_or(DecodeError::InvalidQoS)?;
     let (topic, wildcard) = r.str_scanned()?;
     if wildcard {
@@ -188,13 +195,19 @@ fn publish(r: &mut Reader<'_>, flags: u8, v5: bool) -> Result<Publish, DecodeErr
     if topic.is_empty() && properties.topic_alias.is_none() {
         return Err(DecodeError::InvalidTopic(TopicError::Empty));
     }
+    // Allocations of an earlier, delivered message when there are some.
+    let (mut owned_topic, mut payload) = spares.pop().unwrap_or_default();
+    owned_topic.clear();
+    owned_topic.push_str(topic);
+    payload.clear();
+    payload.extend_from_slice(r.rest());
     Ok(Publish {
         dup: flags & 0b1000 != 0,
         qos,
         retain: flags & 0b0001 != 0,
-        topic: topic.to_owned(),
+        topic: owned_topic,
         packet_id,
-        payload: r.rest().to_vec(),
+        payload,
         properties,
     })
 }

@@ -222,6 +222,10 @@ impl Shared {
             Notification::Message(p) => {
                 if self.has_listener("message") {
                     self.deliver_message(&p);
+                    // Its topic and payload were copied out to JS.
+                    if let Some(d) = self.driver() {
+                        d.recycle_message(p);
+                    }
                 } else {
                     let mut held = self.held.borrow_mut();
                     if held.len() < self.max_held {

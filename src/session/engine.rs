@@ -381,6 +381,13 @@ impl Session {
         }
     }
 
+    /// Gives back a message of an [`Event::Message`] once the application
+    /// is done with it: the next received messages reuse its topic and
+    /// payload allocations instead of allocating. Optional.
+    pub fn recycle_message(&mut self, message: Publish) {
+        self.decoder.recycle(message.topic, message.payload);
+    }
+
     // ----- commands -----------------------------------------------------
 
     /// Accepts a message for delivery and returns its id (its `seq`), which

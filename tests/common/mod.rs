@@ -1270,6 +1270,19 @@ impl Pair {
                     if let Event::PublishDone { id } = e {
                         *self.done_map.entry(*id).or_insert(0) += 1;
                     }
+                    // Give every delivered message back for reuse, as the
+                    // browser driver does, with junk in it: later messages
+                    // must not show any of it.
+                    if let Event::Message(m) = e {
+                        let (mut topic, mut payload) = (m.topic.clone(), m.payload.clone());
+                        topic.push_str("junk");
+                        payload.extend_from_slice(b"junk");
+                        self.session.recycle_message(Publish {
+                            topic,
+                            payload,
+                            ..m.clone()
+                        });
+                    }
                     self.events.push(e.clone());
                 }
                 Output::Close(reason) => {
