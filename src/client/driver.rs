@@ -512,9 +512,14 @@ impl State {
                         }
                     }
                     if self.store.is_some() {
-                        let guards = op.guards_transmit();
-                        self.guarding |= guards;
-                        self.urgent |= guards && !journaled;
+                        // A journaled operation is durable once the journal
+                        // is saved, which every flush does before it sends:
+                        // the bytes after it need not wait for IndexedDB,
+                        // which then trails behind in batches. Only an
+                        // operation no journal holds gates the bytes.
+                        let gates_bytes = op.guards_transmit() && !journaled;
+                        self.guarding |= gates_bytes;
+                        self.urgent |= gates_bytes;
                         self.ops.push(op);
                         self.schedule_flush();
                     }
@@ -731,6 +736,10 @@ impl State {
     /// the waiting bytes leave when it commits; otherwise they may go now if
     /// no earlier transaction holds bytes back.
     fn write_batch(&mut self, guarding: bool, notes: &mut VecDeque<Notification>) {
+        // The batch's journal records stay stored until it commits; if they
+        // cannot be stored, its bytes wait for the commit instead.
+        self.save_journal();
+        let guarding = guarding || self.guarding;
         let ops = std::mem::take(&mut self.ops);
         self.guarding = false;
         self.urgent = false;
@@ -791,8 +800,16 @@ impl State {
     fn save_journal(&mut self) {
         self.journal_due = false;
         let saved = self.outgoing_journal.as_mut().map_or(true, |j| j.save());
-        if !saved && self.guarding {
+        if !saved && self.ops.iter().any(PersistOp::guards_transmit) {
+            // Not durable after all: the bytes not yet sent (nothing is
+            // sent before the journal is saved) wait for IndexedDB.
+            self.guarding = true;
             self.urgent = true;
+            let frame = std::mem::take(&mut self.frame);
+            if !frame.is_empty() {
+                let later = std::mem::replace(&mut self.held, frame);
+                self.held.extend_from_slice(&later);
+            }
             self.schedule_flush();
         }
     }

@@ -85,22 +85,21 @@ impl IncomingJournal {
 }
 
 /// New messages and QoS 2 state changes whose IndexedDB write has not
-/// committed yet. The records of one batch (the operations that wait for
-/// one transaction) share one `localStorage` item, rewritten once per task
-/// and removed once the batch has committed: `localStorage` calls cost tens
-/// of microseconds each, so two per message (set, remove) were most of the
-/// cost of an IndexedDB-backed publish.
+/// committed yet. The records made in one task share one `localStorage`
+/// item, written once at the end of the task; the items of a batch are
+/// removed once its transaction has committed. (`localStorage` calls cost
+/// tens of microseconds each, so a set and a remove per message were most
+/// of the cost of an IndexedDB-backed publish; rewriting one growing item
+/// per batch every task cost as much again once the batch grew.)
 pub(crate) struct OutgoingJournal {
     storage: Storage,
     prefix: String,
     /// Number of the next item; above every item found at load.
     next: u64,
-    /// Records of the batch being gathered, oldest first.
+    /// Records made since the last save, oldest first.
     text: String,
-    /// The item that holds `text`, named at its first record.
-    key: Option<String>,
-    /// `text` changed since it was stored.
-    dirty: bool,
+    /// Items saved since the batch began.
+    saved: Vec<String>,
     /// Items found at load, removed with the first batch (which rewrites
     /// what they hold to the store).
     found: Vec<String>,
@@ -199,8 +198,7 @@ impl OutgoingJournal {
             prefix: format!("{name}:out:"),
             next: 0,
             text: String::new(),
-            key: None,
-            dirty: false,
+            saved: Vec::new(),
             found: Vec::new(),
         })
     }
@@ -238,33 +236,34 @@ impl OutgoingJournal {
         let Ok(record) = record else {
             return false;
         };
-        if self.key.is_none() {
-            self.key = Some(format!("{}{}", self.prefix, self.next));
-            self.next += 1;
-        }
         push_record(&mut self.text, seq, &record);
-        self.dirty = true;
         true
     }
 
-    /// Stores the batch's records (once per task: the item is rewritten
-    /// whole); false if storage refused (full or denied), which leaves
-    /// them to the store alone.
+    /// Stores the records made since the last save as one new item; false
+    /// if storage refused (full or denied): those records are then durable
+    /// only once the store has them.
     pub(crate) fn save(&mut self) -> bool {
-        let Some(key) = self.key.as_ref().filter(|_| self.dirty) else {
+        if self.text.is_empty() {
             return true;
-        };
-        self.dirty = false;
-        self.storage.set_item(key, &self.text).is_ok()
+        }
+        let key = format!("{}{}", self.prefix, self.next);
+        if self.storage.set_item(&key, &self.text).is_err() {
+            return false;
+        }
+        self.next += 1;
+        self.saved.push(key);
+        self.text.clear();
+        true
     }
 
-    /// Ends the batch being gathered (it is being written to the store) and
-    /// returns the items to remove once that write has ended.
+    /// Ends the batch (it is being written to the store) and returns the
+    /// items to remove once that write has ended. Records not saved go
+    /// with the batch only.
     pub(crate) fn seal(&mut self) -> Vec<String> {
         let mut keys = std::mem::take(&mut self.found);
-        keys.extend(self.key.take());
+        keys.append(&mut self.saved);
         self.text.clear();
-        self.dirty = false;
         keys
     }
 
