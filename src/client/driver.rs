@@ -565,12 +565,14 @@ impl State {
             if let (false, Some(store)) = (ops.is_empty(), self.store.as_mut()) {
                 let _ = store.write(&ops);
             }
+            // The journal items stay: these transactions may still be
+            // dropped by an unload, and the next load removes the items
+            // of whatever did commit (see OutgoingJournal::merge_into).
+            self.save_journal();
             for gate in std::mem::take(&mut self.gates) {
                 self.send(&gate.bytes);
-                self.forget_journal(&gate.journal_keys);
             }
-            let keys = self.seal_journal();
-            self.forget_journal(&keys);
+            self.seal_journal();
             let held = std::mem::take(&mut self.held);
             self.send(&held);
             self.transport = None;

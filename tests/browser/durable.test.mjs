@@ -245,6 +245,52 @@ test("broker kill -9 and restart in the middle of 500 QoS 1 publishes: all 500 a
   }
 });
 
+test("end() right after publishing, then a reload at once: the next page sends every message", { timeout: 90000 }, async () => {
+  // end() writes what is pending and returns; an unload can still drop those transactions,
+  // so the journal items of the last batches outlive end(). (Here the transactions have
+  // committed by the time the page unloads: the test holds with or without the journal
+  // items, so it guards the behaviour, not that race.)
+  const total = 200;
+  const topic = uid("end-reload");
+  const clientId = cid("end-reload");
+  await proxy("/reset");
+  const obs = await startObserver({ url: env.tcpUrl, topic, qos: 1 });
+  const page = await open();
+  const cfg = { url: env.proxyWsUrl, clientId, topic, total };
+  try {
+    await page.evaluate(async ({ url, clientId }) => {
+      window.client = await wasmqtt.connect(url, { clientId, clean: false });
+    }, cfg);
+    await proxy("/mode/blackhole"); // no acknowledgement: every message stays outstanding
+    // Reloaded from the same task: nothing between end() and the unload.
+    await Promise.all([
+      page.waitForEvent("load"),
+      page.evaluate(({ topic, total }) => {
+        for (let i = 1; i <= total; i++) window.client.publish(topic, String(i), { qos: 1 }).catch(() => {});
+        window.client.end(true);
+        location.reload();
+      }, cfg),
+    ]);
+    await ready(page);
+    await proxy("/mode/pass");
+    const left = await page.evaluate(async ({ url, clientId, total }) => {
+      const c = await wasmqtt.connect(url, { clientId, clean: false });
+      window.client = c;
+      await t.waitFor(() => c.outbox().length === 0, 30000, `the outbox to drain`);
+      await c.end();
+      return c.outbox().length;
+    }, cfg);
+    assert.equal(left, 0);
+    await obs.waitFor(() => obs.distinct() >= total, 30000, `${total} at the observer (have ${obs.distinct()})`);
+    assert.deepEqual(obs.check(total).missing, []);
+    assertNoPanic(page);
+  } finally {
+    await page.close();
+    await obs.close();
+    await proxy("/reset");
+  }
+});
+
 test("connection drops at random points during a QoS 2 stream: exactly once, in order", { timeout: 90000 }, async () => {
   const total = 500;
   const topic = uid("drops");
