@@ -59,3 +59,14 @@ export function promiseSettle(id, how, value) {
 export function outboxEntry(id, topic, qos, retain, packetId, state, attempts, createdAt) {
   return { id, topic, qos, retain, packetId, state, attempts, createdAt };
 }
+
+// localStorage.setItem of bytes as a Latin-1 string (each byte one character): the journal's
+// records are bytes, and decoding them as UTF-8 on the way out of the wasm cost more than
+// building the string here.
+export function setItemLatin1(storage, key, bytes) {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+  }
+  storage.setItem(key, s);
+}

@@ -96,8 +96,9 @@ pub(crate) struct OutgoingJournal {
     prefix: String,
     /// Number of the next item; above every item found at load.
     next: u64,
-    /// Records made since the last save, oldest first.
-    text: String,
+    /// Records made since the last save, oldest first, as Latin-1 bytes
+    /// (each byte is one character of the stored string).
+    text: Vec<u8>,
     /// Items saved since the batch began.
     saved: Vec<String>,
     /// Items found at load, removed with the first batch (which rewrites
@@ -105,11 +106,8 @@ pub(crate) struct OutgoingJournal {
     found: Vec<String>,
 }
 
-/// Bytes as a string of code points 0..=255 (what `localStorage` can hold).
-fn bytes_to_text(bytes: &[u8], out: &mut String) {
-    out.extend(bytes.iter().map(|b| char::from(*b)));
-}
-
+/// A stored string of code points 0..=255 back as bytes (`None` if it
+/// holds anything else).
 fn text_to_bytes(text: &str) -> Option<Vec<u8>> {
     text.chars()
         .map(|c| u8::try_from(u32::from(c)).ok())
@@ -117,13 +115,21 @@ fn text_to_bytes(text: &str) -> Option<Vec<u8>> {
 }
 
 /// One record: `seq,length,` then `length` characters: the store's record
-/// ([`encode_record`]) of a message, or of a later state (head only).
-fn push_record(out: &mut String, seq: u64, record: &[u8]) {
-    out.push_str(&seq.to_string());
-    out.push(',');
-    out.push_str(&record.len().to_string());
-    out.push(',');
-    bytes_to_text(record, out);
+/// ([`encode_record`]) of a message, or of a later state (head only), each
+/// byte one character (code points 0..=255, what `localStorage` can hold).
+fn push_record(out: &mut Vec<u8>, seq: u64, record: &[u8]) {
+    out.extend_from_slice(seq.to_string().as_bytes());
+    out.push(b',');
+    out.extend_from_slice(record.len().to_string().as_bytes());
+    out.push(b',');
+    out.extend_from_slice(record);
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/js/support.js")]
+extern "C" {
+    /// `storage.setItem(key, bytes as Latin-1)`; throws what `setItem` throws.
+    #[wasm_bindgen(js_name = setItemLatin1, catch)]
+    fn set_item_latin1(storage: &Storage, key: &str, bytes: &[u8]) -> Result<(), JsValue>;
 }
 
 /// The next number up to a comma in `text`, and what follows the comma.
@@ -197,7 +203,7 @@ impl OutgoingJournal {
             storage: local_storage()?,
             prefix: format!("{name}:out:"),
             next: 0,
-            text: String::new(),
+            text: Vec::new(),
             saved: Vec::new(),
             found: Vec::new(),
         })
@@ -248,7 +254,7 @@ impl OutgoingJournal {
             return true;
         }
         let key = format!("{}{}", self.prefix, self.next);
-        if self.storage.set_item(&key, &self.text).is_err() {
+        if set_item_latin1(&self.storage, &key, &self.text).is_err() {
             return false;
         }
         self.next += 1;

@@ -325,14 +325,22 @@ test("connection drops at random points during a QoS 2 stream: exactly once, in 
 test("store failures reject with StoreError and never panic; no IndexedDB: StoreError, or memory with 'auto'", { timeout: 60000 }, async () => {
   const url = env.wsUrl;
   // A put that throws QuotaExceededError (patched in after connect: reading the store works).
+  // Acknowledgements are held back meanwhile: the page's journal makes a message durable
+  // before IndexedDB has it, so its bytes leave at once, and an acknowledgement that came
+  // first would complete the publish before the write failed (then only `error` tells).
+  await proxy("/reset");
   const page = await open();
   try {
-    const r = await page.evaluate(async ({ url, clientId, topic }) => {
-      const c = await wasmqtt.connect(url, { clientId, clean: false });
-      const errors = [];
-      c.on("error", (e) => errors.push({ code: e.code, isMqttError: e instanceof wasmqtt.MqttError }));
-      const delivered = [];
-      c.on("delivered", (id) => delivered.push(id));
+    const cfg = { url: env.proxyWsUrl, clientId: cid("putfail"), topic: uid("putfail") };
+    await page.evaluate(async ({ url, clientId }) => {
+      const c = await wasmqtt.connect(url, { clientId, clean: false, reconnect: { initialDelay: 100, maxDelay: 500 } });
+      const st = (window.st = { c, errors: [], delivered: 0 });
+      c.on("error", (e) => st.errors.push({ code: e.code, isMqttError: e instanceof wasmqtt.MqttError }));
+      c.on("delivered", () => st.delivered++);
+    }, cfg);
+    await proxy("/mode/blackhole");
+    const failures = await page.evaluate(async ({ topic }) => {
+      const { c } = window.st;
       const put = IDBObjectStore.prototype.put;
       IDBObjectStore.prototype.put = function () {
         throw new DOMException("simulated quota", "QuotaExceededError");
@@ -340,11 +348,17 @@ test("store failures reject with StoreError and never panic; no IndexedDB: Store
       const failed = await t.settle(c.publish(topic, "x", { qos: 1 }));
       const failed2 = await t.settle(c.publish(topic, "y", { qos: 2 }));
       IDBObjectStore.prototype.put = put;
+      return { failed, failed2 };
+    }, cfg);
+    await proxy("/mode/pass"); // drops the held connection; the client reconnects and resends
+    const r = await page.evaluate(async ({ topic }) => {
+      const { c, errors, delivered } = window.st;
       const ok = await t.settle(c.publish(topic, "z", { qos: 1 }));
-      await t.waitFor(() => c.outbox().length === 0, 5000, "the outbox to empty");
+      await t.waitFor(() => c.outbox().length === 0, 15000, "the outbox to empty");
       await c.end();
-      return { failed, failed2, ok, errors, delivered: delivered.length };
-    }, { url, clientId: cid("putfail"), topic: uid("putfail") });
+      return { ok, errors, delivered };
+    }, cfg);
+    Object.assign(r, failures);
     assert.equal(r.failed.code, "StoreError", JSON.stringify(r.failed));
     assert.equal(r.failed.isMqttError, true);
     assert.equal(r.failed2.code, "StoreError");
