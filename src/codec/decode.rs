@@ -4,6 +4,7 @@
 
 use super::error::DecodeError;
 use super::packet::{Packet, PacketType, ProtocolVersion};
+use super::properties::Properties;
 use super::{parse, varint};
 
 /// Decodes the first packet in `buf`.
@@ -136,8 +137,8 @@ pub struct Decoder {
     spares: Vec<Spare>,
 }
 
-/// A topic and a payload allocation given back for reuse.
-pub(crate) type Spare = (String, Vec<u8>);
+/// A topic, payload and property-set allocation given back for reuse.
+pub(crate) type Spare = (String, Vec<u8>, Properties);
 
 /// Spare allocations kept at most, and the largest kept: enough for the
 /// PUBLISHes of one received frame, without holding on to a large payload.
@@ -156,15 +157,16 @@ impl Decoder {
         }
     }
 
-    /// Takes back the topic and payload of a PUBLISH this decoder produced
-    /// once the application is done with them: the next PUBLISHes reuse
-    /// their allocations instead of allocating (a few are kept, none large).
-    pub fn recycle(&mut self, topic: String, payload: Vec<u8>) {
+    /// Takes back the topic, payload and properties of a PUBLISH this
+    /// decoder produced once the application is done with them: the next
+    /// PUBLISHes reuse their allocations instead of allocating (a few are
+    /// kept, none large).
+    pub fn recycle(&mut self, topic: String, payload: Vec<u8>, properties: Properties) {
         if self.spares.len() < SPARES
             && topic.capacity() <= SPARE_MAX_BYTES
             && payload.capacity() <= SPARE_MAX_BYTES
         {
-            self.spares.push((topic, payload));
+            self.spares.push((topic, payload, properties.cleared()));
         }
     }
 

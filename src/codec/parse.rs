@@ -180,6 +180,8 @@ fn publish(
     v5: bool,
     spares: &mut Vec<Spare>,
 ) -> Result<Publish, DecodeError> {
+    // Allocations of an earlier, delivered message when there are some.
+    let (mut owned_topic, mut payload, mut properties) = spares.pop().unwrap_or_default();
     let qos = QoS::from_u8((flags >> 1) & 0b11).ok_or(DecodeError::InvalidQoS)?;
     let (topic, wildcard) = r.str_scanned()?;
     if wildcard {
@@ -190,13 +192,13 @@ fn publish(
     } else {
         packet_id(r)?
     };
-    let properties = read_properties(r, PropContext::Publish, v5)?;
+    if v5 {
+        prop_codec::decode(r, PropContext::Publish, &mut properties)?;
+    }
     // MQTT 5 allows an empty topic when a topic alias stands for it.
     if topic.is_empty() && properties.topic_alias.is_none() {
         return Err(DecodeError::InvalidTopic(TopicError::Empty));
     }
-    // Allocations of an earlier, delivered message when there are some.
-    let (mut owned_topic, mut payload) = spares.pop().unwrap_or_default();
     owned_topic.clear();
     owned_topic.push_str(topic);
     payload.clear();

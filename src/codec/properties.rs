@@ -88,6 +88,15 @@ impl Properties {
         self.0.as_deref().map_or(true, PropertyValues::is_empty)
     }
 
+    /// The same allocation with every property unset, for reuse: setting
+    /// properties on it allocates nothing more than the values need.
+    pub(crate) fn cleared(mut self) -> Properties {
+        if let Some(values) = self.0.as_deref_mut() {
+            *values = PropertyValues::default();
+        }
+        self
+    }
+
     /// The values for changing, if any were ever set; unlike `DerefMut`
     /// this never allocates (for clearing a property).
     pub fn existing_mut(&mut self) -> Option<&mut PropertyValues> {

@@ -382,10 +382,11 @@ impl Session {
     }
 
     /// Gives back a message of an [`Event::Message`] once the application
-    /// is done with it: the next received messages reuse its topic and
-    /// payload allocations instead of allocating. Optional.
+    /// is done with it: the next received messages reuse its topic,
+    /// payload and property-set allocations instead of allocating. Optional.
     pub fn recycle_message(&mut self, message: Publish) {
-        self.decoder.recycle(message.topic, message.payload);
+        self.decoder
+            .recycle(message.topic, message.payload, message.properties);
     }
 
     // ----- commands -----------------------------------------------------
