@@ -57,6 +57,14 @@ impl<'a> Reader<'a> {
 
     /// Variable byte integer; `strict` rejects non-shortest encodings.
     pub(crate) fn varint(&mut self, strict: bool) -> Result<u32, DecodeError> {
+        // One byte (below 128) is the common case, e.g. a property length,
+        // and always in its shortest form.
+        if let Some((&b, rest)) = self.buf.split_first() {
+            if b < 0x80 {
+                self.buf = rest;
+                return Ok(u32::from(b));
+            }
+        }
         let (value, len) = varint::read_complete(self.buf, strict)?;
         self.bytes(len)?;
         Ok(value)
