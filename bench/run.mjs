@@ -14,7 +14,8 @@
 //   --window0 W       QoS 0 window of outstanding publishes (1000)
 //   --only a,b        scenarios to run (pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,recv-q0,recv-q1,persist,resume)
 //   --clients a,b     clients to run (wasmqtt,mqttjs,raw)
-//   --out FILE        results JSON (default bench/results.json)
+//   --out FILE        results JSON (default bench/results.json for a full run, bench/results-partial.json
+//                     with --only, --clients or --quick)
 //   --pkg DIR         serve DIR as /pkg/ instead of the repo's pkg/ (e.g. a build with wasm names)
 //   --driver playwright   open the measured tab through playwright-core instead (the pitfall,
 //                     for comparison only: Playwright copies every WebSocket frame to Node)
@@ -65,7 +66,17 @@ const cfg = {
   maxQueued: 100000,
   clients: opt("--clients", "wasmqtt,mqttjs,raw").split(","),
   only: opt("--only", profileMode ? "pub-q0,pub-q1,recv-q0,recv-q1,lat-q0" : "pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,recv-q0,recv-q1,persist,resume").split(","),
-  out: path.resolve(opt("--out", path.join(benchDir, profileMode ? "profiles/results.json" : "results.json"))),
+  // bench/results.json is the published full run; a partial run (--only, --clients, --quick)
+  // writes beside it unless --out says otherwise.
+  out: path.resolve(
+    opt(
+      "--out",
+      path.join(
+        benchDir,
+        profileMode ? "profiles/results.json" : flag("--only") || flag("--clients") || quick ? "results-partial.json" : "results.json",
+      ),
+    ),
+  ),
   pkgDir: path.resolve(opt("--pkg", path.join(repoRoot, "pkg"))),
   driver: opt("--driver", "plain"),
   rawMode: opt("--raw-mode", "task"),
