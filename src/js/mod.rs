@@ -325,14 +325,7 @@ fn build(
     *shared.running.borrow_mut() = Some(shared.clone());
     match parsed.client.persistence {
         Persistence::Memory => {
-            install_driver(
-                &shared,
-                parsed,
-                SessionState::default(),
-                None,
-                (None, None),
-                Vec::new(),
-            );
+            install_memory_driver(&shared, parsed);
             let driver = shared.driver();
             let start = move || {
                 if let Some(d) = driver {
@@ -352,6 +345,19 @@ fn build(
         }
     }
     Ok(shared)
+}
+
+/// [`install_driver`] with memory persistence: a fresh state, no store or
+/// journals.
+fn install_memory_driver(shared: &Rc<Shared>, parsed: options::Parsed) {
+    install_driver(
+        shared,
+        parsed,
+        SessionState::default(),
+        None,
+        (None, None),
+        Vec::new(),
+    );
 }
 
 /// Creates the driver (with `state` and `store`) and replays deferred calls.
@@ -496,14 +502,7 @@ async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
                 replay,
             )
         }
-        Err(_) if fallback => install_driver(
-            &shared,
-            parsed,
-            SessionState::default(),
-            None,
-            (None, None),
-            Vec::new(),
-        ),
+        Err(_) if fallback => install_memory_driver(&shared, parsed),
         Err(e) => {
             shared.fail_start(&ClientError::from_store(&e));
             return;

@@ -17,11 +17,11 @@ use web_sys::{
 };
 
 use crate::codec::{QoS, RetainHandling, Subscription, SubscriptionOptions};
-use crate::session::{Message, PersistOp, SessionState};
+use crate::session::{PersistOp, SessionState};
 
 use super::record::{
-    decode_chunk, decode_message, decode_record, encode_chunk, encode_record, state_from_code,
-    RecordHead,
+    decode_chunk, decode_message, decode_record, encode_chunk, message_record, state_from_code,
+    state_record, RecordHead,
 };
 use super::{Store, StoreError};
 
@@ -284,8 +284,9 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
 }
 
 /// `head` (and `message`) as a record.
-fn record(head: RecordHead, message: Option<&Message>) -> Result<Vec<u8>, JsValue> {
-    encode_record(&head, message).map_err(|e| JsValue::from_str(&e.to_string()))
+/// A store error as the JS value a write reports.
+fn js_err<T>(r: Result<T, StoreError>) -> Result<T, JsValue> {
+    r.map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 /// `records` as one chunk value in a new JS byte array.
@@ -360,15 +361,7 @@ impl IndexedDbStore {
         let mut new: Vec<(u64, Vec<u8>)> = Vec::new();
         for op in ops {
             match op {
-                PersistOp::PutMessage(m) => {
-                    let head = RecordHead {
-                        state: m.state,
-                        packet_id: m.packet_id,
-                        attempts: m.attempts,
-                        created_ms: m.created_ms,
-                    };
-                    new.push((m.seq, record(head, Some(&m.message))?));
-                }
+                PersistOp::PutMessage(m) => new.push((m.seq, js_err(message_record(m))?)),
                 // QoS 1 state is not kept: after a reload such a message is
                 // sent again with a new packet id, which at least once allows.
                 PersistOp::SetMessageState {
@@ -382,13 +375,8 @@ impl IndexedDbStore {
                     attempts,
                     ..
                 } => {
-                    let head = RecordHead {
-                        state: *state,
-                        packet_id: *packet_id,
-                        attempts: *attempts,
-                        created_ms: 0,
-                    };
-                    let v = Uint8Array::from(record(head, None)?.as_slice());
+                    let record = js_err(state_record(*state, *packet_id, *attempts))?;
+                    let v = Uint8Array::from(record.as_slice());
                     states.put_with_key(&v, &JsValue::from(*seq as f64))?;
                 }
                 PersistOp::DeleteMessage { seq } => {

@@ -15,7 +15,9 @@ use web_sys::Storage;
 
 use crate::session::{PersistOp, SessionState};
 
-use super::record::{decode_message, decode_record, encode_record, state_from_code, RecordHead};
+use super::record::{
+    decode_message, decode_record, message_record, state_from_code, state_record, RecordHead,
+};
 
 /// The incoming QoS 2 ids of one session, mirrored into `localStorage`.
 pub(crate) struct IncomingJournal {
@@ -213,30 +215,14 @@ impl OutgoingJournal {
     /// did. It is durable once [`OutgoingJournal::save`] has succeeded.
     pub(crate) fn record(&mut self, op: &PersistOp) -> bool {
         let (seq, record) = match op {
-            PersistOp::PutMessage(m) => {
-                let head = RecordHead {
-                    state: m.state,
-                    packet_id: m.packet_id,
-                    attempts: m.attempts,
-                    created_ms: m.created_ms,
-                };
-                (m.seq, encode_record(&head, Some(&m.message)))
-            }
+            PersistOp::PutMessage(m) => (m.seq, message_record(m)),
             PersistOp::SetMessageState {
                 seq,
                 packet_id,
                 state,
                 attempts,
                 ..
-            } if op.guards_transmit() => {
-                let head = RecordHead {
-                    state: *state,
-                    packet_id: *packet_id,
-                    attempts: *attempts,
-                    created_ms: 0,
-                };
-                (*seq, encode_record(&head, None))
-            }
+            } if op.guards_transmit() => (*seq, state_record(*state, *packet_id, *attempts)),
             _ => return false,
         };
         let Ok(record) = record else {

@@ -88,6 +88,32 @@ impl RecordHead {
     }
 }
 
+/// The record of a new stored message (its state and the message).
+pub fn message_record(m: &StoredMessage) -> Result<Vec<u8>, StoreError> {
+    let head = RecordHead {
+        state: m.state,
+        packet_id: m.packet_id,
+        attempts: m.attempts,
+        created_ms: m.created_ms,
+    };
+    encode_record(&head, Some(&m.message))
+}
+
+/// The record of a later state of a stored message (head only).
+pub fn state_record(
+    state: MessageState,
+    packet_id: u16,
+    attempts: u32,
+) -> Result<Vec<u8>, StoreError> {
+    let head = RecordHead {
+        state,
+        packet_id,
+        attempts,
+        created_ms: 0,
+    };
+    encode_record(&head, None)
+}
+
 /// A record: `head`, then `message` as an MQTT 5 PUBLISH if given (a
 /// record with no message holds a later state of a stored one).
 pub fn encode_record(head: &RecordHead, message: Option<&Message>) -> Result<Vec<u8>, StoreError> {
