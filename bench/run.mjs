@@ -39,6 +39,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { startBroker } from "../tests/browser/broker.mjs";
+import { connectPacket, encodePublishes, indexedPayload, subscribePacket } from "./page/raw-client.js";
 import { CHROMIUM, CHROMIUM_ARGS, launchBrowser, removeDir, tempProfileDir } from "../tests/browser/harness.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -348,45 +349,6 @@ async function profilerSession(cdp) {
 
 // ------------------------------------------------------------------ external publisher (TCP)
 
-function varint(n) {
-  const out = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 128;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
-const mqttStr = (s) => {
-  const b = Buffer.from(s);
-  return [b.length >> 8, b.length & 255, ...b];
-};
-const packet = (first, body) => Buffer.from([first, ...varint(body.length), ...body]);
-
-/** n PUBLISH packets, pre-encoded: payload = 4-byte index + 60 bytes of filler. */
-function encodePublishes(topic, qos, n) {
-  const t = Buffer.from(topic);
-  const rl = 2 + t.length + (qos ? 2 : 0) + 64;
-  const head = Buffer.from([0x30 | (qos << 1), ...varint(rl)]);
-  const size = head.length + rl;
-  const buf = Buffer.alloc(size * n, 0x61);
-  for (let i = 0; i < n; i++) {
-    let o = i * size;
-    head.copy(buf, o);
-    o += head.length;
-    buf.writeUInt16BE(t.length, o);
-    t.copy(buf, o + 2);
-    o += 2 + t.length;
-    if (qos) {
-      buf.writeUInt16BE((i % 65535) + 1, o);
-      o += 2;
-    }
-    buf.writeUInt32BE(i, o);
-  }
-  return buf;
-}
-
 /** A raw MQTT 3.1.1 TCP client: CONNECT, then whatever it is told to write. */
 async function tcpClient(port, clientId) {
   const sock = net.connect({ host: "127.0.0.1", port });
@@ -407,7 +369,7 @@ async function tcpClient(port, clientId) {
     };
     sock.on("data", onData);
   });
-  sock.write(packet(0x10, [...mqttStr("MQTT"), 4, 0x02, 0, 60, ...mqttStr(clientId)]));
+  sock.write(connectPacket(clientId, 60));
   const rc = await connack;
   if (rc !== 0) throw new Error(`publisher CONNACK ${rc}`);
   return {
@@ -458,8 +420,8 @@ async function tcpCounter(port, topic) {
     }
     buf = buf.subarray(p);
   });
-  sock.write(packet(0x10, [...mqttStr("MQTT"), 4, 0x02, 0, 60, ...mqttStr(`bench-observer-${uid()}`)]));
-  sock.write(packet(0x82, [0, 1, ...mqttStr(topic), 0]));
+  sock.write(connectPacket(`bench-observer-${uid()}`, 60));
+  sock.write(subscribePacket(1, topic, 0));
   await subacked;
   return { state, close: () => sock.destroy() };
 }
@@ -585,7 +547,8 @@ async function runItem(key, client) {
   let onHook = prof;
   let pub;
   if (it.scenario === "recv") {
-    const packets = encodePublishes(job.topic, it.qos, n);
+    // n pre-encoded PUBLISHes, payload = 4-byte index + 60 bytes of filler.
+    const packets = encodePublishes(job.topic, it.qos, n, indexedPayload).buf;
     pub = await tcpClient(broker.tcpPort, `bench-pub-${uid()}`);
     onHook = async (name, msg) => {
       await prof(name, msg);

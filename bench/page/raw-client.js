@@ -33,9 +33,20 @@ function str(s) {
   return [b.length >> 8, b.length & 255, ...b];
 }
 
-export function connectPacket(clientId) {
-  // "MQTT", level 4, flags: clean session, keepalive 0 (off).
-  return packet(0x10, [...str("MQTT"), 4, 0x02, 0, 0, ...str(clientId)]);
+export function connectPacket(clientId, keepalive = 0) {
+  // "MQTT", level 4, flags: clean session, keepalive in seconds (0: off).
+  return packet(0x10, [...str("MQTT"), 4, 0x02, keepalive >> 8, keepalive & 255, ...str(clientId)]);
+}
+
+/** The benchmark payload of message i: its index (4 bytes, big-endian), then `size - 4` 'a's. */
+export function indexedPayload(i, size = 64) {
+  const p = new Uint8Array(size);
+  p.fill(0x61);
+  p[0] = i >>> 24;
+  p[1] = (i >>> 16) & 255;
+  p[2] = (i >>> 8) & 255;
+  p[3] = i & 255;
+  return p;
 }
 
 export function subscribePacket(pid, filter, qos) {

@@ -5,7 +5,7 @@
 // A job: { id, client: "wasmqtt" | "mqttjs" | "raw", scenario, url, topic, clientId, qos, n,
 //          window, window0, ... }. Scenarios: pubSelf, latency, recv, idbProbe, resumeStore,
 //          resumeDrain.
-import { RawClient, encodePublishes } from "./raw-client.js";
+import { RawClient, encodePublishes, indexedPayload } from "./raw-client.js";
 
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -54,15 +54,7 @@ window.addEventListener("unhandledrejection", (e) =>
 
 const PAYLOAD = 64;
 /** 64 bytes: the message index big-endian in the first 4, then filler. */
-function payloadOf(i) {
-  const p = new Uint8Array(PAYLOAD);
-  p.fill(0x61);
-  p[0] = i >>> 24;
-  p[1] = (i >>> 16) & 255;
-  p[2] = (i >>> 8) & 255;
-  p[3] = i & 255;
-  return p;
-}
+const payloadOf = (i) => indexedPayload(i, PAYLOAD);
 const indexAt = (d, o) => ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
 
 /** Counts unique / duplicate indices; `done` fires once all n were seen. */
