@@ -1,57 +1,9 @@
 // Page side of tests/browser/durable.test.mjs. Everything a test must find again after a reload
 // lives in localStorage, written synchronously in the same task as the client call it records.
 import init, * as wasmqtt from "/pkg/wasmqtt.js";
+import { t } from "./test-helpers.mjs";
 
 const FAST = { initialDelay: 50, maxDelay: 300, jitter: 0 };
-
-const t = {
-  /** Resolves when pred() is truthy (checked every few ms), rejects after ms. */
-  waitFor(pred, ms = 5000, what = "condition") {
-    return new Promise((resolve, reject) => {
-      const started = performance.now();
-      const check = () => {
-        let v;
-        try {
-          v = pred();
-        } catch (e) {
-          reject(e);
-          return;
-        }
-        if (v) resolve(v);
-        else if (performance.now() - started > ms) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-        else setTimeout(check, 2);
-      };
-      check();
-    });
-  },
-  /** The next `name` event of `client`, with its arguments. */
-  once(client, name, ms = 5000) {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.off(name, f);
-        reject(new Error(`no '${name}' event in ${ms} ms`));
-      }, ms);
-      const f = (...args) => {
-        clearTimeout(timer);
-        client.off(name, f);
-        resolve(args);
-      };
-      client.on(name, f);
-    });
-  },
-  /** { ok, value } or { ok: false, code, message, isMqttError }. */
-  async settle(promise) {
-    try {
-      return { ok: true, value: await promise };
-    } catch (e) {
-      return { ok: false, code: e?.code, message: String(e?.message ?? e), isMqttError: e instanceof wasmqtt.MqttError };
-    }
-  },
-  async proxy(controlUrl, route) {
-    const r = await fetch(new URL(route, controlUrl));
-    return r.json();
-  },
-};
 
 const num = (key) => Number(localStorage.getItem(key) ?? 0);
 

@@ -1,0 +1,72 @@
+// Event-waiting helpers the test pages share (client.html, durable.mjs), exposed as `window.t`.
+// Every wait has a timeout and resolves on an event or a condition, never after a fixed sleep.
+import { MqttError } from "/pkg/wasmqtt.js";
+
+export const t = {
+  /** Resolves when pred() is truthy (checked every few ms), rejects after ms. */
+  waitFor(pred, ms = 5000, what = "condition") {
+    return new Promise((resolve, reject) => {
+      const started = performance.now();
+      const check = () => {
+        let v;
+        try {
+          v = pred();
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        if (v) resolve(v);
+        else if (performance.now() - started > ms) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+        else setTimeout(check, 2);
+      };
+      check();
+    });
+  },
+  /** The next `name` event of `client`, with its arguments. */
+  once(client, name, ms = 5000) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.off(name, f);
+        reject(new Error(`no '${name}' event in ${ms} ms`));
+      }, ms);
+      const f = (...args) => {
+        clearTimeout(timer);
+        client.off(name, f);
+        resolve(args);
+      };
+      client.on(name, f);
+    });
+  },
+  /** Collects messages of `client`: { list, wait(n, ms) }. */
+  collect(client) {
+    const list = [];
+    client.on("message", (topic, payload, packet) =>
+      list.push({ topic, payload: Array.from(payload), text: new TextDecoder().decode(payload), packet }),
+    );
+    return { list, wait: (n, ms = 5000) => t.waitFor(() => list.length >= n, ms, `${n} messages (have ${list.length})`) };
+  },
+  /** A topic prefix no other test uses. */
+  uid(name = "t") {
+    return `wasmqtt-test/${name}/${Math.random().toString(16).slice(2, 10)}`;
+  },
+  /** The settled state of a promise: { ok, value } or { ok: false, code, reasonCode, message, isMqttError, isError }. */
+  async settle(promise) {
+    try {
+      return { ok: true, value: await promise };
+    } catch (e) {
+      return {
+        ok: false,
+        code: e?.code,
+        reasonCode: e?.reasonCode,
+        message: String(e?.message ?? e),
+        isMqttError: e instanceof MqttError,
+        isError: e instanceof Error,
+      };
+    }
+  },
+  /** Calls the fault proxy's control endpoint. */
+  async proxy(controlUrl, route) {
+    const r = await fetch(new URL(route, controlUrl));
+    return r.json();
+  },
+};
