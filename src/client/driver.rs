@@ -119,12 +119,11 @@ struct State {
     /// Bytes that wait for the next transaction's commit (or for bytes
     /// already waiting).
     held: Vec<u8>,
-    /// `ops` holds an operation that guards the bytes after it.
+    /// `ops` holds an operation that guards the bytes after it and that no
+    /// synchronous journal holds: it is durable only once written, so it is
+    /// written in this task, even while a transaction runs. (Journaled
+    /// operations wait for the running transaction: group commit.)
     guarding: bool,
-    /// `ops` holds a guarding operation that no synchronous journal holds:
-    /// it is durable only once written, so it is written in this task.
-    /// Journaled ones wait for the running transaction (group commit).
-    urgent: bool,
     /// Written batches awaiting their commit, oldest first.
     gates: VecDeque<Gate>,
     /// Receive buffer, reused for every frame.
@@ -206,7 +205,6 @@ impl Driver {
                 ops: replay,
                 held: Vec::new(),
                 guarding,
-                urgent: false,
                 gates: VecDeque::new(),
                 rx: Vec::new(),
                 receiving: false,
@@ -519,7 +517,6 @@ impl State {
                         // operation no journal holds gates the bytes.
                         let gates_bytes = op.guards_transmit() && !journaled;
                         self.guarding |= gates_bytes;
-                        self.urgent |= gates_bytes;
                         self.ops.push(op);
                         self.schedule_flush();
                     }
@@ -561,7 +558,6 @@ impl State {
             // now; the transactions complete without us.
             let ops = std::mem::take(&mut self.ops);
             self.guarding = false;
-            self.urgent = false;
             if let (false, Some(store)) = (ops.is_empty(), self.store.as_mut()) {
                 let _ = store.write(&ops);
             }
@@ -671,12 +667,12 @@ impl State {
     /// publishes again on each acknowledgement of a burst would otherwise
     /// send one frame per message.
     fn schedule_flush(&mut self) {
-        // An urgent write (one no synchronous journal holds) goes in this
+        // A guarding write (one no synchronous journal holds) goes in this
         // task even when a macrotask flush is pending.
-        if self.micro_scheduled || (self.macro_scheduled && !self.urgent) {
+        if self.micro_scheduled || (self.macro_scheduled && !self.guarding) {
             return;
         }
-        if self.receiving && !self.urgent {
+        if self.receiving && !self.guarding {
             if self.macrotask.is_none() {
                 self.macrotask = self.make_macrotask();
             }
@@ -722,7 +718,7 @@ impl State {
             self.frame = frame;
             self.frame.clear();
         }
-        if self.guarding && (self.urgent || self.gates.is_empty()) {
+        if self.guarding {
             self.write_batch(true, notes);
         } else if self.gates.is_empty() {
             if self.ops.is_empty() {
@@ -744,7 +740,6 @@ impl State {
         let guarding = guarding || self.guarding;
         let ops = std::mem::take(&mut self.ops);
         self.guarding = false;
-        self.urgent = false;
         let seqs = ops
             .iter()
             .filter_map(|op| match op {
@@ -806,7 +801,6 @@ impl State {
             // Not durable after all: the bytes not yet sent (nothing is
             // sent before the journal is saved) wait for IndexedDB.
             self.guarding = true;
-            self.urgent = true;
             let frame = std::mem::take(&mut self.frame);
             if !frame.is_empty() {
                 let later = std::mem::replace(&mut self.held, frame);
