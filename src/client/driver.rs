@@ -30,6 +30,12 @@ const DRAIN_POLL_MS: u32 = 10;
 
 /// A connection that lasted this long resets the reconnect backoff.
 const STABLE_CONNECTION_MS: u64 = 10_000;
+/// Batches that only the synchronous journal waits for start at most this
+/// often: IndexedDB costs mostly per transaction, and with the journal
+/// holding their records nothing waits for them to commit.
+const BATCH_INTERVAL_MS: u64 = 16;
+/// ... unless this many operations are pending.
+const BATCH_MAX_OPS: usize = 1024;
 
 /// What the application hears from the driver.
 #[derive(Debug)]
@@ -126,6 +132,10 @@ struct State {
     guarding: bool,
     /// Written batches awaiting their commit, oldest first.
     gates: VecDeque<Gate>,
+    /// When the last batch was written (ms).
+    batch_at: u64,
+    /// Writes the pending batch once `BATCH_INTERVAL_MS` has passed.
+    batch_timer: Option<Timeout>,
     /// Receive buffer, reused for every frame.
     rx: Vec<u8>,
     /// Inside the handling of a received frame: bytes wait for a macrotask,
@@ -137,6 +147,24 @@ struct State {
     microtask: Option<Closure<dyn FnMut()>>,
     /// The journal save run as a microtask.
     journal_task: Option<Closure<dyn FnMut()>>,
+    /// The page is visible: the outgoing journal may wait for the flush
+    /// (or for the page being left). Hidden pages may be discarded without
+    /// warning, so there it is saved at the end of each task.
+    page_visible: bool,
+    /// Tells `page_visible` and saves the journal when the page is left.
+    page_watch: Option<PageWatch>,
+}
+
+/// A `watchPage` registration, removed when dropped.
+struct PageWatch {
+    _on_change: Closure<dyn FnMut(bool)>,
+    unwatch: js_sys::Function,
+}
+
+impl Drop for PageWatch {
+    fn drop(&mut self) {
+        let _ = self.unwatch.call0(&JsValue::UNDEFINED);
+    }
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -144,6 +172,15 @@ extern "C" {
     /// The global `queueMicrotask` (pages and workers alike).
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask(f: &js_sys::Function);
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/js/support.js")]
+extern "C" {
+    /// Calls `on_change(hidden)` as the page is hidden, shown, left or
+    /// frozen (and once at once); returns the function that stops it, or
+    /// null without a document.
+    #[wasm_bindgen(js_name = watchPage)]
+    fn watch_page(on_change: &js_sys::Function) -> JsValue;
 }
 
 /// Queues `run` on the driver as a microtask, through the closure kept in
@@ -179,7 +216,7 @@ impl Driver {
         // Replayed journal items are removed once the first batch, which
         // rewrites them to the store, has committed (OutgoingJournal::seal).
         let guarding = replay.iter().any(PersistOp::guards_transmit);
-        Rc::new_cyclic(|me| Driver {
+        let driver = Rc::new_cyclic(|me| Driver {
             state: RefCell::new(State {
                 me: me.clone(),
                 session,
@@ -206,16 +243,50 @@ impl Driver {
                 held: Vec::new(),
                 guarding,
                 gates: VecDeque::new(),
+                batch_at: 0,
+                batch_timer: None,
                 rx: Vec::new(),
                 receiving: false,
                 macrotask: None,
                 microtask: None,
                 journal_task: None,
+                page_visible: false,
+                page_watch: None,
             }),
             notes: RefCell::new(VecDeque::new()),
             delivering: Cell::new(false),
             sink,
-        })
+        });
+        let journaled = driver.state.borrow().outgoing_journal.is_some();
+        if journaled {
+            let me = Rc::downgrade(&driver);
+            let on_change = Closure::<dyn FnMut(bool)>::new(move |hidden: bool| {
+                if let Some(d) = me.upgrade() {
+                    d.on_page_change(hidden);
+                }
+            });
+            let unwatch = watch_page(on_change.as_ref().unchecked_ref());
+            if let Ok(unwatch) = unwatch.dyn_into::<js_sys::Function>() {
+                driver.state.borrow_mut().page_watch = Some(PageWatch {
+                    _on_change: on_change,
+                    unwatch,
+                });
+            }
+        }
+        driver
+    }
+
+    /// The page was hidden, shown, left or frozen: a page being left or
+    /// frozen gets no more tasks, so the journal is saved now.
+    fn on_page_change(&self, hidden: bool) {
+        // Lifecycle events come as tasks of their own; the guard only keeps
+        // an unexpected nested dispatch from panicking.
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.page_visible = !hidden;
+            if hidden {
+                s.save_journal();
+            }
+        }
     }
 
     /// Opens the first connection.
@@ -503,12 +574,11 @@ impl State {
                     if let Some(journal) = self.journal.as_mut() {
                         journaled = journal.apply(&op);
                     }
-                    if let Some(j) = self.outgoing_journal.as_mut() {
-                        if j.record(&op) {
-                            journaled = true;
-                            self.schedule_journal_save();
-                        }
-                    }
+                    let recorded = self
+                        .outgoing_journal
+                        .as_mut()
+                        .is_some_and(|j| j.record(&op));
+                    journaled |= recorded;
                     if self.store.is_some() {
                         // A journaled operation is durable once the journal
                         // is saved, which every flush does before it sends:
@@ -519,6 +589,9 @@ impl State {
                         self.guarding |= gates_bytes;
                         self.ops.push(op);
                         self.schedule_flush();
+                    }
+                    if recorded {
+                        self.schedule_journal_save();
                     }
                 }
                 Output::Event(event) => notes.push_back(self.on_event(event)),
@@ -725,8 +798,38 @@ impl State {
                 let held = std::mem::take(&mut self.held);
                 self.send(&held);
             } else {
-                self.write_batch(false, notes);
+                self.write_batch_when_due(notes);
             }
+        }
+    }
+
+    /// Writes the pending operations, which only the journal holds, now or
+    /// (if a batch was written less than `BATCH_INTERVAL_MS` ago) when that
+    /// interval has passed: one transaction then carries what a window of
+    /// publishes made over several round trips.
+    fn write_batch_when_due(&mut self, notes: &mut VecDeque<Notification>) {
+        let wait = self.batch_at + BATCH_INTERVAL_MS;
+        let now = now_ms();
+        let journaled_only =
+            !self.guarding && self.held.is_empty() && self.outgoing_journal.is_some();
+        if !journaled_only || now >= wait || self.ops.len() >= BATCH_MAX_OPS {
+            self.batch_timer = None;
+            let guarding = self.guarding;
+            self.write_batch(guarding, notes);
+            return;
+        }
+        if self.batch_timer.is_none() {
+            let me = self.me.clone();
+            self.batch_timer = Some(Timeout::new((wait - now) as u32, move || {
+                if let Some(d) = me.upgrade() {
+                    d.step(|s, notes| {
+                        s.batch_timer = None;
+                        if s.gates.is_empty() && !s.ops.is_empty() {
+                            s.write_batch_when_due(notes);
+                        }
+                    });
+                }
+            }));
         }
     }
 
@@ -738,6 +841,7 @@ impl State {
         // cannot be stored, its bytes wait for the commit instead.
         self.save_journal();
         let guarding = guarding || self.guarding;
+        self.batch_at = now_ms();
         let ops = std::mem::take(&mut self.ops);
         self.guarding = false;
         let seqs = ops
@@ -779,12 +883,17 @@ impl State {
         }
     }
 
-    /// Stores the outgoing journal's new records once per task (the item
-    /// of a batch is rewritten whole), at the end of the task that made them
-    /// even when the flush waits for a later one. If storage refuses, what
-    /// they guard is written to the store at once instead.
+    /// Stores the outgoing journal's new records before anything after them
+    /// is sent and before the task that made them could be the last: in a
+    /// visible page at the flush (or when the page is left or frozen), in a
+    /// hidden one at the end of the task. If storage refuses, what they
+    /// guard is written to the store at once instead.
     fn schedule_journal_save(&mut self) {
-        if self.journal_due {
+        // The flush saves the journal before it sends anything, and a page
+        // being left saves it then (on_page_change): in a visible page the
+        // records of every task before the flush share one item.
+        let flush_due = self.micro_scheduled || self.macro_scheduled;
+        if self.journal_due || (self.page_visible && flush_due) {
             return;
         }
         self.journal_due = true;
@@ -849,8 +958,7 @@ impl State {
             self.send(&held);
         }
         if self.gates.is_empty() && !self.ops.is_empty() {
-            let guarding = self.guarding;
-            self.write_batch(guarding, notes);
+            self.write_batch_when_due(notes);
         }
     }
 

@@ -70,3 +70,23 @@ export function setItemLatin1(storage, key, bytes) {
   }
   storage.setItem(key, s);
 }
+
+// Page lifecycle for the journal: calls onChange(hidden) when the page is being
+// left or frozen (pagehide, freeze: hidden = true) and when it becomes hidden or
+// visible (visibilitychange). Returns a function that stops watching, or null
+// where there is no document (workers).
+export function watchPage(onChange) {
+  const doc = globalThis.document;
+  if (!doc || !globalThis.addEventListener) return null;
+  const hide = () => onChange(true);
+  const vis = () => onChange(doc.visibilityState !== "visible");
+  globalThis.addEventListener("pagehide", hide);
+  doc.addEventListener("freeze", hide);
+  doc.addEventListener("visibilitychange", vis);
+  vis();
+  return () => {
+    globalThis.removeEventListener("pagehide", hide);
+    doc.removeEventListener("freeze", hide);
+    doc.removeEventListener("visibilitychange", vis);
+  };
+}

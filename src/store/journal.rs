@@ -87,12 +87,13 @@ impl IncomingJournal {
 }
 
 /// New messages and QoS 2 state changes whose IndexedDB write has not
-/// committed yet. The records made in one task share one `localStorage`
-/// item, written once at the end of the task; the items of a batch are
-/// removed once its transaction has committed. (`localStorage` calls cost
-/// tens of microseconds each, so a set and a remove per message were most
-/// of the cost of an IndexedDB-backed publish; rewriting one growing item
-/// per batch every task cost as much again once the batch grew.)
+/// committed yet. The records made since the last save share one
+/// `localStorage` item (the driver saves before sending what they guard);
+/// the items of a batch are removed once its transaction has committed.
+/// (`localStorage` calls cost tens of microseconds each, so a set and a
+/// remove per message were most of the cost of an IndexedDB-backed publish;
+/// rewriting one growing item per batch every task cost as much again once
+/// the batch grew.)
 pub(crate) struct OutgoingJournal {
     storage: Storage,
     prefix: String,
