@@ -578,6 +578,51 @@ const FULL = !process.env.WASMQTT_DURABLE_QUICK;
 const TP_COUNT = FULL ? 5000 : 2000;
 const DRAIN_COUNT = FULL ? 10000 : 2000;
 
+test("journal: a hidden page saves a publish made in a frame handler by the end of that task; a visible one at the flush", { timeout: 30000 }, async () => {
+  // A hidden page can be discarded without pagehide, so there each task saves its journal
+  // records itself; a visible page lets the tasks of a burst share one save (at the flush,
+  // or on pagehide / freeze, which the reload tests above exercise).
+  const clientId = cid("journal-timing");
+  const topic = uid("journal-timing");
+  await proxy("/reset");
+  const page = await open();
+  try {
+    const r = await page.evaluate(async ({ url, clientId, topic }) => {
+      const c = await wasmqtt.connect(url, { clientId, clean: false, reconnect: false });
+      window.client = c;
+      await c.subscribe(topic, { qos: 1 });
+      const items = () => Object.keys(localStorage).filter((k) => k.includes(clientId) && k.includes(":out:")).length;
+      // Publishes from inside a message handler (a received frame's task, whose flush waits
+      // for a macrotask) and counts the journal items once that task's microtasks have run.
+      const inHandler = (marker) =>
+        new Promise((resolve) => {
+          const h = (tp, payload) => {
+            if (new TextDecoder().decode(payload) !== marker) return;
+            c.off("message", h);
+            const before = items();
+            c.publish(`${topic}/x`, marker, { qos: 1 });
+            queueMicrotask(() => queueMicrotask(() => resolve({ before, after: items() })));
+          };
+          c.on("message", h);
+          c.publish(topic, marker, { qos: 1 });
+        });
+      const visible = await inHandler("visible");
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+      document.dispatchEvent(new Event("visibilitychange"));
+      const hidden = await inHandler("hidden");
+      delete document.visibilityState;
+      document.dispatchEvent(new Event("visibilitychange"));
+      await c.end();
+      return { visible, hidden };
+    }, { url: env.proxyWsUrl, clientId, topic });
+    assert.equal(r.hidden.after, r.hidden.before + 1, `hidden: saved by the end of the task (${JSON.stringify(r)})`);
+    assert.equal(r.visible.after, r.visible.before, `visible: saved at the flush, not per task (${JSON.stringify(r)})`);
+    assertNoPanic(page);
+  } finally {
+    await page.close();
+  }
+});
+
 test("figures: QoS 1 throughput with IndexedDB vs memory; resume and drain of 10,000 stored messages", { timeout: 300000 }, async () => {
   const page = await open();
   try {
