@@ -82,7 +82,13 @@ impl IncomingJournal {
     /// leaves IndexedDB as the record.
     fn save(&self) -> bool {
         let text: Vec<String> = self.ids.iter().map(u16::to_string).collect();
-        self.storage.set_item(&self.key, &text.join(",")).is_ok()
+        if self.storage.set_item(&self.key, &text.join(",")).is_ok() {
+            return true;
+        }
+        // The item still holds an older list, which the next load would
+        // prefer to the store's: without it the store's ids stand.
+        let _ = self.storage.remove_item(&self.key);
+        false
     }
 }
 
