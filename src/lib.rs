@@ -10,6 +10,9 @@
 //! - `transport` (browser): the WebSocket.
 //! - `js` (browser): the JavaScript API of shared/api.md.
 
+/// The wasm build's global allocator (the logic is unit-tested natively).
+#[cfg(any(test, target_arch = "wasm32"))]
+mod allocator;
 pub mod client;
 pub mod codec;
 mod heapsort;

@@ -119,7 +119,7 @@ impl ClientError {
 
     /// The error a store failure reports.
     pub fn from_store(e: &StoreError) -> Self {
-        ClientError::new(ErrorCode::StoreError, e.to_string())
+        ClientError::new(ErrorCode::StoreError, e.message())
     }
 
     /// The error that ends a connection attempt or a connection.

@@ -67,7 +67,6 @@ pub(crate) fn push_quoted(out: &mut String, s: &str) {
 }
 
 /// `parts` concatenated.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by src/js
 pub(crate) fn concat(parts: &[&str]) -> String {
     let mut out = String::new();
     for p in parts {

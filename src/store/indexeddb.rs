@@ -16,6 +16,7 @@ use web_sys::{
     IdbTransactionMode, IdbVersionChangeEvent,
 };
 
+use crate::codec::text::concat;
 use crate::codec::{QoS, RetainHandling, Subscription, SubscriptionOptions};
 use crate::session::{PersistOp, SessionState};
 
@@ -54,7 +55,7 @@ pub(crate) struct IndexedDbStore {
 
 /// The database name for a (URL, client id) pair.
 pub(crate) fn database_name(url: &str, client_id: &str) -> String {
-    format!("wasmqtt:{url}:{client_id}")
+    concat(&["wasmqtt:", url, ":", client_id])
 }
 
 fn js_error(e: &JsValue) -> String {
@@ -140,7 +141,7 @@ async fn open_database(name: &str) -> Result<IdbDatabase, StoreError> {
     request.set_onupgradeneeded(None);
     request.set_onblocked(None);
     if let Some(msg) = upgrade_failed.borrow_mut().take() {
-        return Err(StoreError::Open(format!("upgrade failed: {msg}")));
+        return Err(StoreError::Open(concat(&["upgrade failed: ", &msg])));
     }
     let db = result.map_err(|e| {
         if *blocked.borrow() {
@@ -286,7 +287,7 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
 /// `head` (and `message`) as a record.
 /// A store error as the JS value a write reports.
 fn js_err<T>(r: Result<T, StoreError>) -> Result<T, JsValue> {
-    r.map_err(|e| JsValue::from_str(&e.to_string()))
+    r.map_err(|e| JsValue::from_str(&e.message()))
 }
 
 /// `records` as one chunk value in a new JS byte array.
@@ -319,7 +320,7 @@ impl IndexedDbStore {
                 .and_then(|t| t.dyn_into::<IdbTransaction>().ok())
                 .and_then(|tx| tx.error())
                 // Chromium's QuotaExceededError has an empty message: keep the name.
-                .map(|err| format!("{}: {}", err.name(), err.message()))
+                .map(|err| concat(&[&err.name(), ": ", &err.message()]))
                 .unwrap_or_else(|| "transaction aborted".into());
             on_outcome(WriteOutcome::Failed(StoreError::Write(why)));
         });

@@ -13,6 +13,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
+use crate::codec::text::{concat, push_dec};
 use crate::session::{PersistOp, SessionState};
 
 use super::record::{
@@ -38,7 +39,7 @@ impl IncomingJournal {
     /// when this session has no journal yet (the store's ids then stand).
     pub(crate) fn open(name: &str) -> Option<(IncomingJournal, Option<Vec<u16>>)> {
         let storage = local_storage()?;
-        let key = format!("{name}:incoming-qos2");
+        let key = concat(&[name, ":incoming-qos2"]);
         let ids = match storage.get_item(&key) {
             Ok(Some(text)) => Some(
                 text.split(',')
@@ -127,10 +128,12 @@ fn text_to_bytes(text: &str) -> Option<Vec<u8>> {
 /// ([`encode_record`]) of a message, or of a later state (head only), each
 /// byte one character (code points 0..=255, what `localStorage` can hold).
 fn push_record(out: &mut Vec<u8>, seq: u64, record: &[u8]) {
-    out.extend_from_slice(seq.to_string().as_bytes());
-    out.push(b',');
-    out.extend_from_slice(record.len().to_string().as_bytes());
-    out.push(b',');
+    let mut head = String::new();
+    push_dec(&mut head, seq);
+    head.push(',');
+    push_dec(&mut head, record.len() as u64);
+    head.push(',');
+    out.extend_from_slice(head.as_bytes());
     out.extend_from_slice(record);
 }
 
@@ -210,7 +213,7 @@ impl OutgoingJournal {
     pub(crate) fn open(name: &str) -> Option<OutgoingJournal> {
         Some(OutgoingJournal {
             storage: local_storage()?,
-            prefix: format!("{name}:out:"),
+            prefix: concat(&[name, ":out:"]),
             next: 0,
             text: Vec::new(),
             saved: Vec::new(),
@@ -246,7 +249,8 @@ impl OutgoingJournal {
         if self.text.is_empty() {
             return true;
         }
-        let key = format!("{}{}", self.prefix, self.next);
+        let mut key = self.prefix.clone();
+        push_dec(&mut key, self.next);
         if set_item_latin1(&self.storage, &key, &self.text).is_err() {
             return false;
         }

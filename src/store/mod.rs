@@ -16,6 +16,7 @@ use std::fmt;
 
 pub use memory::MemoryStore;
 
+use crate::codec::text::concat;
 use crate::session::PersistOp;
 
 /// Why the store could not load or write.
@@ -32,14 +33,23 @@ pub enum StoreError {
     Read(String),
 }
 
+impl StoreError {
+    /// The message `Display` writes, built without `core::fmt` (see
+    /// codec::text).
+    pub fn message(&self) -> String {
+        let (prefix, m) = match self {
+            StoreError::Unavailable(m) => ("session store unavailable: ", m),
+            StoreError::Open(m) => ("cannot open session store: ", m),
+            StoreError::Write(m) => ("session store write failed: ", m),
+            StoreError::Read(m) => ("session store read failed: ", m),
+        };
+        concat(&[prefix, m])
+    }
+}
+
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Unavailable(m) => write!(f, "session store unavailable: {m}"),
-            StoreError::Open(m) => write!(f, "cannot open session store: {m}"),
-            StoreError::Write(m) => write!(f, "session store write failed: {m}"),
-            StoreError::Read(m) => write!(f, "session store read failed: {m}"),
-        }
+        f.write_str(&self.message())
     }
 }
 

@@ -34,7 +34,11 @@ fn encode_message_into(m: &Message, out: &mut Vec<u8>) -> Result<(), StoreError>
         payload: m.payload.clone(),
         properties: m.properties.clone(),
     });
-    encode(&packet, ProtocolVersion::V5, out).map_err(|e| StoreError::Write(e.to_string()))?;
+    encode(&packet, ProtocolVersion::V5, out).map_err(|e| {
+        let mut m = String::new();
+        e.describe(&mut m);
+        StoreError::Write(m)
+    })?;
     Ok(())
 }
 
@@ -49,7 +53,11 @@ pub fn decode_message(bytes: &[u8]) -> Result<Message, StoreError> {
             properties: p.properties,
         }),
         Ok(_) => Err(StoreError::Read("stored message is not one PUBLISH".into())),
-        Err(e) => Err(StoreError::Read(format!("stored message: {e}"))),
+        Err(e) => {
+            let mut m = String::from("stored message: ");
+            e.describe(&mut m);
+            Err(StoreError::Read(m))
+        }
     }
 }
 
