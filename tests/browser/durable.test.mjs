@@ -106,11 +106,11 @@ async function reloadWhilePublishing(qos, total, nReloads) {
     const log = [];
     for (const [i, target] of at.entries()) {
       const hold = i % 2 === 0;
+      // Paused at the target: the page could otherwise hand over and complete the rest
+      // before the proxy holds anything back.
+      if (hold) await page.evaluate((t) => window.pub.pause(t), target);
       await until(() => pubState(page), (s) => s.handed >= target, 30000, `${target} handed over`);
       if (hold) {
-        // Paused meanwhile: on a loaded machine the page could otherwise hand over and
-        // complete the rest before the proxy holds anything back.
-        await page.evaluate(() => window.pub.pause());
         await proxy("/mode/blackhole");
         await page.evaluate(() => window.pub.resume());
         // The window fills and stays full: 50 handed over and none of them acknowledged.

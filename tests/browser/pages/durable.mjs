@@ -26,11 +26,13 @@ const d = {
    */
   async publisher({ url, clientId, topic, qos, total, window: win = 50, key, options = {} }) {
     const st = (window.pub = { handed: num(key), resolved: 0, errors: [], rejected: [], done: false, connects: 0, pending: 0 });
-    // The test pauses the hand-over while it changes the proxy, so that the page cannot
-    // finish in between.
+    // The test pauses the hand-over (once `at` numbers are handed over) while it changes the
+    // proxy, so that the page cannot finish in between.
     let gate = null;
+    let pauseAt = 0;
     let release = () => {};
-    st.pause = () => {
+    st.pause = (at = 0) => {
+      pauseAt = at;
       gate ??= new Promise((r) => (release = r));
     };
     st.resume = () => {
@@ -51,7 +53,7 @@ const d = {
       let n = num(key);
       while (n < total) {
         while (pending.size >= win) await Promise.race(pending);
-        while (gate) await gate;
+        while (gate && n >= pauseAt) await gate;
         n += 1;
         const p = c.publish(topic, String(n), { qos });
         localStorage.setItem(key, String(n)); // handed over: the client must deliver it now
