@@ -14,10 +14,10 @@ use proptest::option;
 use proptest::prelude::*;
 
 use wasmqtt::codec::{
-    decode, encode, properties::id, validate_topic_filter, Auth, ConnAck, Connect, Decoder,
-    Disconnect, Packet, PacketType, Properties, PropertyValues, ProtocolVersion, PubResp, Publish,
-    QoS, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
-    Unsubscribe, Will,
+    decode, encode, properties::id, validate_topic_filter, Auth, ConnAck, Connect, DecodeError,
+    Decoder, Disconnect, Packet, PacketType, Properties, PropertyValues, ProtocolVersion, PubResp,
+    Publish, QoS, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, TopicError,
+    UnsubAck, Unsubscribe, Will,
 };
 
 use ProtocolVersion::{V311, V5};
@@ -534,6 +534,41 @@ proptest! {
                 decoder.recycle(m.topic, m.payload, m.properties);
             }
         }
+    }
+
+    /// The word-at-a-time topic scan answers as reading byte by byte does,
+    /// whatever the neighbours of the bytes it must tell apart.
+    #[test]
+    fn topic_scan_matches_a_byte_by_byte_reading(
+        topic in vec(
+            prop_oneof![
+                6 => Just(b'a'),
+                1 => prop::sample::select(vec![
+                    0x00u8, 0x01, 0x22, 0x23, 0x24, 0x2A, 0x2B, 0x2C, 0x7F, 0x80, 0xC3, 0xA9, 0xFF,
+                ]),
+            ],
+            0..40,
+        ),
+    ) {
+        let mut bytes = vec![0x30, (2 + topic.len()) as u8, 0x00, topic.len() as u8];
+        bytes.extend_from_slice(&topic);
+        let expected = if topic.contains(&0) {
+            Err(DecodeError::NullCharacter)
+        } else if std::str::from_utf8(&topic).is_err() {
+            Err(DecodeError::InvalidUtf8)
+        } else if topic.iter().any(|&b| b == b'+' || b == b'#') {
+            Err(DecodeError::InvalidTopic(TopicError::WildcardInName))
+        } else if topic.is_empty() {
+            Err(DecodeError::InvalidTopic(TopicError::Empty))
+        } else {
+            Ok(topic.clone())
+        };
+        let got = match decode(&bytes, V311, usize::MAX) {
+            Ok(Some((Packet::Publish(p), _))) => Ok(p.topic.into_bytes()),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        prop_assert_eq!(got, expected);
     }
 
     /// Valid packets with a few bytes changed: deep paths of the decoder.
