@@ -1,6 +1,7 @@
 //! Property tests: every valid packet of either version survives
 //! encode → decode unchanged with the consumed length equal to the encoded
-//! length, and decoding arbitrary (or mutated) bytes never panics.
+//! length, decoding arbitrary (or mutated) bytes never panics, and a
+//! decoder that reuses given-back messages decodes as a fresh one does.
 //!
 //! The strategies generate only valid values: under 3.1.1 properties are
 //! empty and reason codes 0 (except CONNACK / SUBACK return codes); under
@@ -13,10 +14,10 @@ use proptest::option;
 use proptest::prelude::*;
 
 use wasmqtt::codec::{
-    decode, encode, properties::id, validate_topic_filter, Auth, ConnAck, Connect, Disconnect,
-    Packet, PacketType, Properties, PropertyValues, ProtocolVersion, PubResp, Publish, QoS,
-    RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
-    Will,
+    decode, encode, properties::id, validate_topic_filter, Auth, ConnAck, Connect, DecodeError,
+    Decoder, Disconnect, Packet, PacketType, Properties, PropertyValues, ProtocolVersion, PubResp,
+    Publish, QoS, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, TopicError,
+    UnsubAck, Unsubscribe, Will,
 };
 
 use ProtocolVersion::{V311, V5};
@@ -508,6 +509,66 @@ proptest! {
             let _ = decode(&bytes, version, max);
             decode_and_recheck(&bytes, version, usize::MAX);
         }
+    }
+
+    /// PUBLISHes decoded into recycled messages carry nothing of the
+    /// messages before them, whatever those held, including values the
+    /// application wrote into them before giving them back.
+    #[test]
+    fn recycled_messages_carry_nothing_over(
+        packets in vec((publish(V5), any::<bool>()), 1..12),
+    ) {
+        let mut decoder = Decoder::new(V5, usize::MAX);
+        for (packet, scribble) in packets {
+            let mut out = Vec::new();
+            encode(&packet, V5, &mut out).unwrap();
+            let mut input = &out[..];
+            let decoded = decoder.next_packet_from(&mut input).unwrap();
+            prop_assert_eq!(decoded.as_ref(), Some(&packet));
+            if let Some(Packet::Publish(mut m)) = decoded {
+                if scribble {
+                    m.properties.reason_string = Some("old".into());
+                    m.properties.session_expiry_interval = Some(7);
+                    m.properties.user_properties.push(("k".into(), "v".into()));
+                }
+                decoder.recycle(m.topic, m.payload, m.properties);
+            }
+        }
+    }
+
+    /// The word-at-a-time topic scan answers as reading byte by byte does,
+    /// whatever the neighbours of the bytes it must tell apart.
+    #[test]
+    fn topic_scan_matches_a_byte_by_byte_reading(
+        topic in vec(
+            prop_oneof![
+                6 => Just(b'a'),
+                1 => prop::sample::select(vec![
+                    0x00u8, 0x01, 0x22, 0x23, 0x24, 0x2A, 0x2B, 0x2C, 0x7F, 0x80, 0xC3, 0xA9, 0xFF,
+                ]),
+            ],
+            0..40,
+        ),
+    ) {
+        let mut bytes = vec![0x30, (2 + topic.len()) as u8, 0x00, topic.len() as u8];
+        bytes.extend_from_slice(&topic);
+        let expected = if topic.contains(&0) {
+            Err(DecodeError::NullCharacter)
+        } else if std::str::from_utf8(&topic).is_err() {
+            Err(DecodeError::InvalidUtf8)
+        } else if topic.iter().any(|&b| b == b'+' || b == b'#') {
+            Err(DecodeError::InvalidTopic(TopicError::WildcardInName))
+        } else if topic.is_empty() {
+            Err(DecodeError::InvalidTopic(TopicError::Empty))
+        } else {
+            Ok(topic.clone())
+        };
+        let got = match decode(&bytes, V311, usize::MAX) {
+            Ok(Some((Packet::Publish(p), _))) => Ok(p.topic.into_bytes()),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        prop_assert_eq!(got, expected);
     }
 
     /// Valid packets with a few bytes changed: deep paths of the decoder.

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 
 use super::error::{DecodeError, EncodeError};
 use super::packet::PacketType;
-use super::properties::{id, Properties, PropertyValues};
+use super::properties::{bit, id, Properties, PropertyValues};
 use super::wire::{self, Reader};
 use super::{varint, MAX_VARINT};
 
@@ -37,10 +37,6 @@ pub(crate) enum PropContext {
     Disconnect,
     /// AUTH properties.
     Auth,
-}
-
-const fn bit(id: u8) -> u64 {
-    1u64 << id
 }
 
 const USER: u64 = bit(id::USER_PROPERTY);
@@ -116,10 +112,13 @@ impl PropContext {
         }
     }
 
-    /// Whether property `id` may appear more than once here.
-    fn repeatable(self, id: u8) -> bool {
-        id == id::USER_PROPERTY
-            || (id == id::SUBSCRIPTION_IDENTIFIER && self == PropContext::Publish)
+    /// Bit `id` is set for every property that may appear more than once here.
+    fn repeatable(self) -> u64 {
+        if self == PropContext::Publish {
+            USER | bit(id::SUBSCRIPTION_IDENTIFIER)
+        } else {
+            USER
+        }
     }
 }
 
@@ -133,65 +132,64 @@ pub(crate) fn decode(
 ) -> Result<(), DecodeError> {
     let len = r.varint(true)?;
     let mut block = r.take(usize::try_from(len).map_err(|_| DecodeError::Truncated)?)?;
+    if block.is_empty() {
+        return Ok(());
+    }
+    let (values, touched) = props.for_decoding();
     let allowed = ctx.allowed();
-    let mut seen = 0u64;
+    // Identifiers that may still come: a single-valued property leaves the
+    // set once read, so one test per property covers unknown, not allowed
+    // and duplicate alike; `rejected` then tells which it was.
+    let mut open = allowed;
+    let once = allowed & !ctx.repeatable();
     while !block.is_empty() {
         let pid = block.u8()?;
-        let mask = if pid < 64 { bit(pid) } else { 0 };
-        if KNOWN & mask == 0 {
-            return Err(DecodeError::UnknownProperty(pid));
+        let mask = bit(pid);
+        if open & mask == 0 {
+            return Err(rejected(ctx, pid));
         }
-        if allowed & mask == 0 {
-            return Err(DecodeError::PropertyNotAllowed {
-                id: pid,
-                packet_type: ctx.packet_type(),
-            });
-        }
-        if seen & mask != 0 && !ctx.repeatable(pid) {
-            return Err(DecodeError::DuplicateProperty(pid));
-        }
-        seen |= mask;
-        decode_value(&mut block, pid, props)?;
+        open &= !(mask & once);
+        *touched |= mask;
+        decode_value(&mut block, pid, values)?;
     }
     Ok(())
 }
 
-/// Reads the value of property `pid` and stores it.
+/// Why property `pid` may not come next in a block in `ctx`: unknown, not
+/// allowed there, or already read.
+#[cold]
+fn rejected(ctx: PropContext, pid: u8) -> DecodeError {
+    let mask = bit(pid);
+    if KNOWN & mask == 0 {
+        DecodeError::UnknownProperty(pid)
+    } else if ctx.allowed() & mask == 0 {
+        DecodeError::PropertyNotAllowed {
+            id: pid,
+            packet_type: ctx.packet_type(),
+        }
+    } else {
+        DecodeError::DuplicateProperty(pid)
+    }
+}
+
+/// Reads the value of property `pid` and stores it. The fixed-size values
+/// are read here; the others (which allocate) in [`decode_owned`], kept out
+/// of line so the common one-byte or integer properties of a PUBLISH do
+/// not pay for their register pressure.
 fn decode_value(r: &mut Reader<'_>, pid: u8, p: &mut PropertyValues) -> Result<(), DecodeError> {
     match pid {
         id::PAYLOAD_FORMAT_INDICATOR => p.payload_format_indicator = Some(flag(r, pid)?),
         id::MESSAGE_EXPIRY_INTERVAL => p.message_expiry_interval = Some(r.u32()?),
-        id::CONTENT_TYPE => p.content_type = Some(r.string()?),
-        id::RESPONSE_TOPIC => p.response_topic = Some(r.string()?),
-        id::CORRELATION_DATA => p.correlation_data = Some(r.binary()?.to_vec()),
-        id::SUBSCRIPTION_IDENTIFIER => {
-            let value = r.varint(true)?;
-            if value == 0 {
-                return Err(DecodeError::InvalidPropertyValue(pid));
-            }
-            p.subscription_identifiers.push(value);
-        }
         id::SESSION_EXPIRY_INTERVAL => p.session_expiry_interval = Some(r.u32()?),
-        id::ASSIGNED_CLIENT_IDENTIFIER => p.assigned_client_identifier = Some(r.string()?),
         id::SERVER_KEEP_ALIVE => p.server_keep_alive = Some(r.u16()?),
-        id::AUTHENTICATION_METHOD => p.authentication_method = Some(r.string()?),
-        id::AUTHENTICATION_DATA => p.authentication_data = Some(r.binary()?.to_vec()),
         id::REQUEST_PROBLEM_INFORMATION => p.request_problem_information = Some(flag(r, pid)?),
         id::WILL_DELAY_INTERVAL => p.will_delay_interval = Some(r.u32()?),
         id::REQUEST_RESPONSE_INFORMATION => p.request_response_information = Some(flag(r, pid)?),
-        id::RESPONSE_INFORMATION => p.response_information = Some(r.string()?),
-        id::SERVER_REFERENCE => p.server_reference = Some(r.string()?),
-        id::REASON_STRING => p.reason_string = Some(r.string()?),
         id::RECEIVE_MAXIMUM => p.receive_maximum = Some(non_zero_u16(r, pid)?),
         id::TOPIC_ALIAS_MAXIMUM => p.topic_alias_maximum = Some(r.u16()?),
         id::TOPIC_ALIAS => p.topic_alias = Some(non_zero_u16(r, pid)?),
         id::MAXIMUM_QOS => p.maximum_qos = Some(flag(r, pid)?),
         id::RETAIN_AVAILABLE => p.retain_available = Some(flag(r, pid)?),
-        id::USER_PROPERTY => {
-            let key = r.string()?;
-            let value = r.string()?;
-            p.user_properties.push((key, value));
-        }
         id::MAXIMUM_PACKET_SIZE => {
             let value = r.u32()?;
             if value == 0 {
@@ -206,6 +204,37 @@ fn decode_value(r: &mut Reader<'_>, pid: u8, p: &mut PropertyValues) -> Result<(
             p.subscription_identifiers_available = Some(flag(r, pid)?)
         }
         id::SHARED_SUBSCRIPTION_AVAILABLE => p.shared_subscription_available = Some(flag(r, pid)?),
+        _ => return decode_owned(r, pid, p),
+    }
+    Ok(())
+}
+
+/// [`decode_value`] for the properties whose values are strings, binary
+/// data or repeatable.
+#[inline(never)]
+fn decode_owned(r: &mut Reader<'_>, pid: u8, p: &mut PropertyValues) -> Result<(), DecodeError> {
+    match pid {
+        id::CONTENT_TYPE => p.content_type = Some(r.string()?),
+        id::RESPONSE_TOPIC => p.response_topic = Some(r.string()?),
+        id::CORRELATION_DATA => p.correlation_data = Some(r.binary()?.to_vec()),
+        id::SUBSCRIPTION_IDENTIFIER => {
+            let value = r.varint(true)?;
+            if value == 0 {
+                return Err(DecodeError::InvalidPropertyValue(pid));
+            }
+            p.subscription_identifiers.push(value);
+        }
+        id::ASSIGNED_CLIENT_IDENTIFIER => p.assigned_client_identifier = Some(r.string()?),
+        id::AUTHENTICATION_METHOD => p.authentication_method = Some(r.string()?),
+        id::AUTHENTICATION_DATA => p.authentication_data = Some(r.binary()?.to_vec()),
+        id::RESPONSE_INFORMATION => p.response_information = Some(r.string()?),
+        id::SERVER_REFERENCE => p.server_reference = Some(r.string()?),
+        id::REASON_STRING => p.reason_string = Some(r.string()?),
+        id::USER_PROPERTY => {
+            let key = r.string()?;
+            let value = r.string()?;
+            p.user_properties.push((key, value));
+        }
         _ => return Err(DecodeError::UnknownProperty(pid)),
     }
     Ok(())
@@ -496,5 +525,175 @@ impl Visitor for Write<'_> {
         wire::put_str(self.out, key);
         wire::put_str(self.out, value);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A valid value of property `pid`, as it follows the identifier.
+    fn value_of(pid: u8) -> &'static [u8] {
+        match pid {
+            id::MESSAGE_EXPIRY_INTERVAL
+            | id::SESSION_EXPIRY_INTERVAL
+            | id::WILL_DELAY_INTERVAL
+            | id::MAXIMUM_PACKET_SIZE => &[0, 0, 0, 9],
+            id::SERVER_KEEP_ALIVE
+            | id::RECEIVE_MAXIMUM
+            | id::TOPIC_ALIAS_MAXIMUM
+            | id::TOPIC_ALIAS => &[0, 9],
+            id::CONTENT_TYPE
+            | id::RESPONSE_TOPIC
+            | id::CORRELATION_DATA
+            | id::ASSIGNED_CLIENT_IDENTIFIER
+            | id::AUTHENTICATION_METHOD
+            | id::AUTHENTICATION_DATA
+            | id::RESPONSE_INFORMATION
+            | id::SERVER_REFERENCE
+            | id::REASON_STRING => &[0, 1, b'x'],
+            id::SUBSCRIPTION_IDENTIFIER => &[9],
+            id::USER_PROPERTY => &[0, 1, b'k', 0, 1, b'v'],
+            // The byte properties.
+            _ => &[1],
+        }
+    }
+
+    /// Identifier / value pairs of a property block.
+    type Pairs<'a> = &'a [(u8, &'a [u8])];
+
+    /// Decodes a block holding `pairs` into `props`.
+    fn decode_block(
+        ctx: PropContext,
+        pairs: Pairs<'_>,
+        props: &mut Properties,
+    ) -> Result<(), DecodeError> {
+        let mut content = Vec::new();
+        for (pid, value) in pairs {
+            content.push(*pid);
+            content.extend_from_slice(value);
+        }
+        let mut bytes = Vec::new();
+        varint::write(u32::try_from(content.len()).unwrap_or(0), &mut bytes);
+        bytes.extend_from_slice(&content);
+        let mut r = Reader::new(&bytes);
+        decode(&mut r, ctx, props)?;
+        r.finish()
+    }
+
+    const CONTEXTS: [PropContext; 5] = [
+        PropContext::Connect,
+        PropContext::Will,
+        PropContext::ConnAck,
+        PropContext::Publish,
+        PropContext::Disconnect,
+    ];
+
+    /// A recycled set is cleared by resetting only what the decoder wrote:
+    /// for every property, decoding it and clearing leaves nothing behind,
+    /// and the allocation is kept.
+    #[test]
+    fn every_decoded_property_is_cleared_for_reuse() {
+        for pid in (0..64).filter(|&pid| KNOWN & bit(pid) != 0) {
+            let ctx = CONTEXTS
+                .into_iter()
+                .find(|c| c.allowed() & bit(pid) != 0)
+                .unwrap_or(PropContext::ConnAck);
+            let mut props = Properties::default();
+            // Twice over one allocation: the second decode starts from the
+            // cleared set.
+            for round in 0..2 {
+                decode_block(ctx, &[(pid, value_of(pid))], &mut props)
+                    .unwrap_or_else(|e| panic!("property {pid:#04x}: {e:?}"));
+                assert!(!props.is_empty(), "property {pid:#04x} round {round}");
+                let values: *const PropertyValues = &*props;
+                props = props.cleared();
+                assert!(props.is_empty(), "property {pid:#04x} round {round}");
+                assert_eq!(*props, PropertyValues::EMPTY, "property {pid:#04x}");
+                assert_eq!(&*props as *const PropertyValues, values, "kept");
+            }
+        }
+    }
+
+    /// Values written through `DerefMut` or `existing_mut` after decoding
+    /// are cleared too, whichever they are.
+    #[test]
+    fn values_written_after_decoding_are_cleared_too() {
+        for write_through_existing in [false, true] {
+            let mut props = Properties::default();
+            let pairs: Pairs<'_> = &[(id::PAYLOAD_FORMAT_INDICATOR, &[1])];
+            decode_block(PropContext::Publish, pairs, &mut props).unwrap_or_default();
+            let values = if write_through_existing {
+                props.existing_mut()
+            } else {
+                Some(&mut *props)
+            };
+            if let Some(values) = values {
+                values.reason_string = Some("old".into());
+                values.server_keep_alive = Some(5);
+            }
+            props = props.cleared();
+            assert_eq!(*props, PropertyValues::EMPTY);
+            // And what is decoded next is all there is.
+            decode_block(PropContext::Publish, pairs, &mut props).unwrap_or_default();
+            assert_eq!(
+                *props,
+                PropertyValues {
+                    payload_format_indicator: Some(1),
+                    ..PropertyValues::default()
+                }
+            );
+        }
+    }
+
+    /// One test per property decides unknown, not allowed and duplicate;
+    /// each is still told apart, and repeatable properties may repeat.
+    #[test]
+    fn rejections_keep_their_kind() {
+        let publish = PropContext::Publish;
+        let cases: &[(Pairs<'_>, Option<DecodeError>)] = &[
+            (
+                &[(0x23, &[0, 1]), (0x23, &[0, 2])],
+                Some(DecodeError::DuplicateProperty(0x23)),
+            ),
+            (
+                &[(0x01, &[0]), (0x02, &[0, 0, 0, 1]), (0x01, &[1])],
+                Some(DecodeError::DuplicateProperty(0x01)),
+            ),
+            (
+                &[
+                    (0x0B, &[1]),
+                    (0x26, value_of(0x26)),
+                    (0x0B, &[2]),
+                    (0x26, value_of(0x26)),
+                ],
+                None,
+            ),
+            (
+                &[(0x01, &[0]), (0x11, &[0, 0, 0, 1])],
+                Some(DecodeError::PropertyNotAllowed {
+                    id: 0x11,
+                    packet_type: PacketType::Publish,
+                }),
+            ),
+            (
+                &[(0x01, &[0]), (0x40, &[0])],
+                Some(DecodeError::UnknownProperty(0x40)),
+            ),
+            (
+                &[(0x01, &[0]), (0xFF, &[0])],
+                Some(DecodeError::UnknownProperty(0xFF)),
+            ),
+        ];
+        for (pairs, want) in cases {
+            let got = decode_block(publish, pairs, &mut Properties::default()).err();
+            assert_eq!(&got, want, "{pairs:?}");
+        }
+        // A subscription identifier repeats only in PUBLISH.
+        let twice: Pairs<'_> = &[(0x0B, &[1]), (0x0B, &[2])];
+        assert_eq!(
+            decode_block(PropContext::Subscribe, twice, &mut Properties::default()),
+            Err(DecodeError::DuplicateProperty(0x0B))
+        );
     }
 }

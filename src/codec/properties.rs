@@ -69,6 +69,29 @@ pub mod id {
     pub const SHARED_SUBSCRIPTION_AVAILABLE: u8 = 0x2A;
 }
 
+/// The mask of property `id` in a set of identifiers (a `u64`); none for
+/// identifiers beyond 63, which are all unknown.
+pub(crate) const fn bit(id: u8) -> u64 {
+    if id < 64 {
+        1u64 << id
+    } else {
+        0
+    }
+}
+
+/// The properties whose values own heap memory.
+const OWNED: u64 = bit(id::CONTENT_TYPE)
+    | bit(id::RESPONSE_TOPIC)
+    | bit(id::CORRELATION_DATA)
+    | bit(id::SUBSCRIPTION_IDENTIFIER)
+    | bit(id::ASSIGNED_CLIENT_IDENTIFIER)
+    | bit(id::AUTHENTICATION_METHOD)
+    | bit(id::AUTHENTICATION_DATA)
+    | bit(id::RESPONSE_INFORMATION)
+    | bit(id::SERVER_REFERENCE)
+    | bit(id::REASON_STRING)
+    | bit(id::USER_PROPERTY);
+
 /// The MQTT 5 properties of one packet, read and written as the fields of
 /// [`PropertyValues`] (through `Deref` / `DerefMut`).
 ///
@@ -77,7 +100,22 @@ pub mod id {
 /// allocates the values once. Equality, `Debug` and serde see only the
 /// values, so an allocated set that is empty equals [`Properties::default`].
 #[derive(Clone, Default)]
-pub struct Properties(Option<Box<PropertyValues>>);
+pub struct Properties(Option<Box<Slot>>);
+
+/// The allocation behind a non-null [`Properties`].
+#[derive(Clone)]
+struct Slot {
+    values: PropertyValues,
+    /// Bit `id` is set for every property that may be set (a superset of
+    /// those that are); [`ANY`] once the values were lent out for writing.
+    /// Lets a recycled set whose decoded properties were all numbers (the
+    /// usual PUBLISH) be cleared without looking at the fields that own
+    /// memory, and an untouched one not at all.
+    touched: u64,
+}
+
+/// [`Slot::touched`] when any property may be set.
+const ANY: u64 = u64::MAX;
 
 /// Read by [`Properties`] when nothing is set.
 static EMPTY: PropertyValues = PropertyValues::EMPTY;
@@ -85,22 +123,107 @@ static EMPTY: PropertyValues = PropertyValues::EMPTY;
 impl Properties {
     /// True when no property is set. Cheap: no allocation.
     pub fn is_empty(&self) -> bool {
-        self.0.as_deref().map_or(true, PropertyValues::is_empty)
+        self.0.as_deref().map_or(true, |s| s.values.is_empty())
     }
 
     /// The same allocation with every property unset, for reuse: setting
     /// properties on it allocates nothing more than the values need.
+    #[inline]
     pub(crate) fn cleared(mut self) -> Properties {
-        if let Some(values) = self.0.as_deref_mut() {
-            *values = PropertyValues::default();
+        if let Some(slot) = self.0.as_deref_mut() {
+            if slot.touched != 0 {
+                slot.clear();
+            }
         }
         self
+    }
+
+    /// The values for the decoder to fill in, allocating them if need be,
+    /// and the mask in which it must set bit `id` before writing property
+    /// `id` (so [`Properties::cleared`] knows what to reset).
+    pub(crate) fn for_decoding(&mut self) -> (&mut PropertyValues, &mut u64) {
+        let slot = self.0.get_or_insert_with(Slot::boxed_empty);
+        (&mut slot.values, &mut slot.touched)
     }
 
     /// The values for changing, if any were ever set; unlike `DerefMut`
     /// this never allocates (for clearing a property).
     pub fn existing_mut(&mut self) -> Option<&mut PropertyValues> {
-        self.0.as_deref_mut()
+        self.0.as_deref_mut().map(Slot::lend)
+    }
+}
+
+impl Slot {
+    /// A new allocation with nothing set.
+    fn boxed_empty() -> Box<Slot> {
+        Box::new(Slot {
+            values: PropertyValues::EMPTY,
+            touched: 0,
+        })
+    }
+
+    /// Unsets every property.
+    fn clear(&mut self) {
+        if std::mem::take(&mut self.touched) & OWNED == 0 {
+            // Numbers only (the usual PUBLISH): nothing to free. Every
+            // field is named, so a new one cannot be forgotten here.
+            let PropertyValues {
+                payload_format_indicator,
+                message_expiry_interval,
+                content_type: _,
+                response_topic: _,
+                correlation_data: _,
+                subscription_identifiers: _,
+                session_expiry_interval,
+                assigned_client_identifier: _,
+                server_keep_alive,
+                authentication_method: _,
+                authentication_data: _,
+                request_problem_information,
+                will_delay_interval,
+                request_response_information,
+                response_information: _,
+                server_reference: _,
+                reason_string: _,
+                receive_maximum,
+                topic_alias_maximum,
+                topic_alias,
+                maximum_qos,
+                retain_available,
+                user_properties: _,
+                maximum_packet_size,
+                wildcard_subscription_available,
+                subscription_identifiers_available,
+                shared_subscription_available,
+            } = &mut self.values;
+            *payload_format_indicator = None;
+            *message_expiry_interval = None;
+            *session_expiry_interval = None;
+            *server_keep_alive = None;
+            *request_problem_information = None;
+            *will_delay_interval = None;
+            *request_response_information = None;
+            *receive_maximum = None;
+            *topic_alias_maximum = None;
+            *topic_alias = None;
+            *maximum_qos = None;
+            *retain_available = None;
+            *maximum_packet_size = None;
+            *wildcard_subscription_available = None;
+            *subscription_identifiers_available = None;
+            *shared_subscription_available = None;
+        } else {
+            // Strings, binary data or a vector, or values lent out by
+            // `DerefMut`.
+            self.values = PropertyValues::default();
+        }
+    }
+
+    /// The values for writing through a public path: from now on any
+    /// property may be set.
+    fn lend(&mut self) -> &mut PropertyValues {
+        self.touched = ANY;
+        &mut self.values
     }
 }
 
@@ -108,13 +231,13 @@ impl Deref for Properties {
     type Target = PropertyValues;
 
     fn deref(&self) -> &PropertyValues {
-        self.0.as_deref().unwrap_or(&EMPTY)
+        self.0.as_deref().map_or(&EMPTY, |s| &s.values)
     }
 }
 
 impl DerefMut for Properties {
     fn deref_mut(&mut self) -> &mut PropertyValues {
-        self.0.get_or_insert_with(Box::default)
+        self.0.get_or_insert_with(Slot::boxed_empty).lend()
     }
 }
 
@@ -124,7 +247,10 @@ impl From<PropertyValues> for Properties {
         if values.is_empty() {
             Properties(None)
         } else {
-            Properties(Some(Box::new(values)))
+            Properties(Some(Box::new(Slot {
+                values,
+                touched: ANY,
+            })))
         }
     }
 }

@@ -102,7 +102,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Like [`Reader::str`], and also tells whether the string contains a
-    /// wildcard (`+` or `#`), found in the same pass over the bytes.
+    /// wildcard (`+` or `#`), found by the same scan of the bytes.
     pub(crate) fn str_scanned(&mut self) -> Result<(&'a str, bool), DecodeError> {
         let bytes = self.binary()?;
         let scan = Scan::of(bytes);
@@ -110,10 +110,11 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::NullCharacter);
         }
         let s = if scan.ascii {
-            // SAFETY: every byte is below 0x80 (the scan checked each one),
-            // and a sequence of ASCII bytes is valid UTF-8. Topics are almost
-            // always ASCII; validating them again was about a seventh of the
-            // work of receiving a message.
+            // SAFETY: every byte is below 0x80 (the scan checked each one,
+            // a word at a time in `is_plain` or one by one), and a sequence
+            // of ASCII bytes is valid UTF-8. Topics are almost always ASCII;
+            // validating them again was about a seventh of the work of
+            // receiving a message.
             unsafe { std::str::from_utf8_unchecked(bytes) }
         } else {
             std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?
@@ -127,7 +128,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// What one pass over a string's bytes found. UTF-8 multi-byte sequences
+/// What a scan of a string's bytes found. UTF-8 multi-byte sequences
 /// never contain bytes below 0x80, so the answers are exact for any input.
 struct Scan {
     /// A 0x00 byte (U+0000).
@@ -139,47 +140,54 @@ struct Scan {
 }
 
 impl Scan {
-    /// Scans eight bytes at a time (SWAR): a byte equal to `b` is a zero
-    /// byte of `x ^ (b * 0x01..01)`, and `has_zero` is exact.
+    /// Plain strings (nearly every topic) are recognised eight bytes at a
+    /// time; the others, and strings shorter than a word, are scanned byte
+    /// by byte for each answer.
     fn of(bytes: &[u8]) -> Scan {
-        const LO: u64 = 0x0101_0101_0101_0101;
-        const HI: u64 = 0x8080_8080_8080_8080;
-        fn has_zero(x: u64) -> u64 {
-            x.wrapping_sub(LO) & !x & HI
-        }
-        fn load(chunk: &[u8]) -> u64 {
-            u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([b'a'; 8]))
-        }
-        let Some(last_start) = bytes.len().checked_sub(8) else {
-            // Shorter than a word: byte by byte.
+        if is_plain(bytes) {
             return Scan {
-                nul: bytes.contains(&0),
-                wildcard: bytes.iter().any(|&b| b == b'+' || b == b'#'),
-                ascii: bytes.is_ascii(),
+                nul: false,
+                wildcard: false,
+                ascii: true,
             };
-        };
-        let mut nul = 0u64;
-        let mut wildcard = 0u64;
-        let mut high = 0u64;
-        // '#' (0x23) and '+' (0x2B) differ only in bit 3, and no other byte
-        // becomes 0x2B when bit 3 is set: one test finds both.
-        let mut add = |x: u64| {
-            high |= x & HI;
-            nul |= has_zero(x);
-            wildcard |= has_zero((x | (LO * 0x08)) ^ (LO * u64::from(b'+')));
-        };
-        for chunk in bytes.chunks_exact(8) {
-            add(load(chunk));
         }
-        // The last eight bytes, overlapping the chunks: covers the remainder
-        // without copying it (checking a byte twice changes nothing).
-        add(load(bytes.get(last_start..).unwrap_or_default()));
         Scan {
-            nul: nul != 0,
-            wildcard: wildcard != 0,
-            ascii: high == 0,
+            nul: bytes.contains(&0),
+            wildcard: bytes.iter().any(|&b| b == b'+' || b == b'#'),
+            ascii: bytes.is_ascii(),
         }
     }
+}
+
+/// True when `bytes` holds at least eight bytes and each is ASCII and none
+/// is 0x00, `+` or `#`. Exact, eight bytes at a time (SWAR): in a word with
+/// no byte 0x00 or above 0x7F, `x - 0x01..01` borrows nowhere and sets no
+/// high bit, while the lowest byte that is 0x00 becomes 0xFF, so
+/// `(x - 0x01..01) | x` has a high bit set exactly when some byte is 0x00
+/// or above 0x7F. `+` (0x2B) and `#` (0x23) differ only in bit 3, and no
+/// other byte becomes 0x2B when bit 3 is set, so they are the 0x00 bytes
+/// of `(x | 0x08..08) ^ 0x2B..2B`, whose high bits are those of `x`.
+fn is_plain(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    fn load(chunk: &[u8]) -> u64 {
+        u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]))
+    }
+    let Some(last_start) = bytes.len().checked_sub(8) else {
+        return false;
+    };
+    let mut flagged = 0u64;
+    let mut add = |x: u64| {
+        let w = (x | (LO * 0x08)) ^ (LO * u64::from(b'+'));
+        flagged |= x.wrapping_sub(LO) | x | w.wrapping_sub(LO);
+    };
+    for chunk in bytes.chunks_exact(8) {
+        add(load(chunk));
+    }
+    // The last eight bytes, overlapping the chunks: covers the remainder
+    // without copying it (checking a byte twice changes nothing).
+    add(load(bytes.get(last_start..).unwrap_or_default()));
+    flagged & HI == 0
 }
 
 /// Encoded size of a UTF-8 string field; checks its length and U+0000.
