@@ -512,6 +512,30 @@ impl Driver {
     }
 }
 
+impl Drop for State {
+    /// A microtask, macrotask or journal save already queued still calls
+    /// its closure after the client ends; the closures hold only a weak
+    /// driver, so that call does nothing, whereas a dropped closure would
+    /// throw in the page. The queued ones are left to JS.
+    fn drop(&mut self) {
+        if self.micro_scheduled {
+            if let Some(f) = self.microtask.take() {
+                f.forget();
+            }
+        }
+        if self.journal_due {
+            if let Some(f) = self.journal_task.take() {
+                f.forget();
+            }
+        }
+        if self.macro_scheduled {
+            if let Some((_, f)) = self.macrotask.take() {
+                f.forget();
+            }
+        }
+    }
+}
+
 impl State {
     fn start_attempt(&mut self, notes: &mut VecDeque<Notification>) {
         if self.ended {

@@ -5,6 +5,7 @@
 //! transactions over the same stores in creation order).
 
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
@@ -49,8 +50,12 @@ pub(crate) struct IndexedDbStore {
     stores: Array,
     /// What the messages store holds, oldest first.
     chunks: Vec<Chunk>,
-    _on_complete: Closure<dyn FnMut(Event)>,
-    _on_abort: Closure<dyn FnMut(Event)>,
+    /// The transactions' handlers, never dropped: a transaction still
+    /// running when the client ends calls one later, and calling a dropped
+    /// closure throws in the page (two small closures per client; they hold
+    /// only a weak driver).
+    _on_complete: ManuallyDrop<Closure<dyn FnMut(Event)>>,
+    _on_abort: ManuallyDrop<Closure<dyn FnMut(Event)>>,
 }
 
 /// The database name for a (URL, client id) pair.
@@ -330,8 +335,8 @@ impl IndexedDbStore {
                 db,
                 stores,
                 chunks,
-                _on_complete: on_complete,
-                _on_abort: on_abort,
+                _on_complete: ManuallyDrop::new(on_complete),
+                _on_abort: ManuallyDrop::new(on_abort),
             },
             state,
         ))

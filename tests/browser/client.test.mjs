@@ -69,6 +69,55 @@ for (const protocolVersion of [4, 5]) {
   });
 }
 
+test("end() with work still queued (publishes of the same task, IndexedDB writes running) leaves no error in the page", async () => {
+  const before = page.pageErrors.length;
+  const r = await inPage(async ({ env }) => {
+    const clientId = t.uid("end-queued");
+    const topic = t.uid("end-queued");
+    const c = await wasmqtt.connect(env.wsUrl, { clientId, clean: false, persistence: "indexeddb" });
+    // A window of QoS 1 publishes: when the last is acknowledged, deletes are still being
+    // written (and a batch may wait for its interval) as end() runs.
+    await new Promise((resolve) => {
+      let sent = 0;
+      let out = 0;
+      const more = () => {
+        while (out < 50 && sent < 500) {
+          out++;
+          sent++;
+          c.publish(topic, String(sent), { qos: 1 }).then(() => {
+            out--;
+            if (sent === 500 && out === 0) resolve();
+            else more();
+          });
+        }
+      };
+      more();
+    });
+    c.publish(topic, "last", { qos: 0 }).catch(() => {});
+    await c.end();
+    // A read of the same database is queued behind the client's writes: once it completes,
+    // their completion handlers (and every task queued before) have run.
+    const db = await new Promise((resolve, reject) => {
+      const req = indexedDB.open(`wasmqtt:${env.wsUrl}:${clientId}`);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const stores = [...db.objectStoreNames];
+    await new Promise((resolve) => {
+      const tx = db.transaction(stores, "readonly");
+      tx.objectStore(stores[0]).count();
+      tx.oncomplete = resolve;
+      tx.onabort = resolve;
+    });
+    db.close();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return { stores };
+  });
+  assert.ok(r.stores.length > 0);
+  const errors = page.pageErrors.slice(before).map(String);
+  assert.deepEqual(errors, [], "no error thrown in the page after end()");
+});
+
 test("retained messages reach a later subscriber with retain set", async () => {
   const r = await inPage(async ({ env }) => {
     const topic = t.uid("retain");
