@@ -599,18 +599,18 @@ fn options_error(message: String) -> JsValue {
 impl Client {
     fn publish_inner(
         &self,
-        topic: JsValue,
-        payload: JsValue,
-        opts: JsValue,
+        topic: &JsValue,
+        payload: &JsValue,
+        opts: &JsValue,
     ) -> Result<Promise, JsValue> {
         let topic = topic
             .as_string()
             .ok_or_else(|| error(ErrorCode::InvalidTopic, "topic must be a string"))?;
-        let payload = convert::bytes(&payload)
+        let payload = convert::bytes(payload)
             .ok_or_else(|| options_error("payload must be a string or Uint8Array".into()))?;
-        let qos = parse_qos(&get(&opts, "qos"))?;
-        let retain = get(&opts, "retain").as_bool().unwrap_or(false);
-        let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Publish)
+        let qos = parse_qos(&get(opts, "qos"))?;
+        let retain = get(opts, "retain").as_bool().unwrap_or(false);
+        let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Publish)
             .map_err(options_error)?;
         let message = Message {
             topic,
@@ -624,11 +624,11 @@ impl Client {
         Ok(p)
     }
 
-    fn subscribe_inner(&self, filters: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
-        let filters = filters_of(&filters)?;
-        let qos = parse_qos(&get(&opts, "qos"))?;
-        let flag = |name: &str| get(&opts, name).as_bool().unwrap_or(false);
-        let rh = get(&opts, "rh");
+    fn subscribe_inner(&self, filters: &JsValue, opts: &JsValue) -> Result<Promise, JsValue> {
+        let filters = filters_of(filters)?;
+        let qos = parse_qos(&get(opts, "qos"))?;
+        let flag = |name: &str| get(opts, name).as_bool().unwrap_or(false);
+        let rh = get(opts, "rh");
         let retain_handling = match integer(&rh, 2) {
             _ if rh.is_undefined() => RetainHandling::SendAtSubscribe,
             Some(0) => RetainHandling::SendAtSubscribe,
@@ -646,7 +646,7 @@ impl Client {
             .into_iter()
             .map(|filter| Subscription { filter, options })
             .collect();
-        let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Subscribe)
+        let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Subscribe)
             .map_err(options_error)?;
         let (p, settle) = promise();
         self.shared
@@ -654,9 +654,9 @@ impl Client {
         Ok(p)
     }
 
-    fn unsubscribe_inner(&self, filters: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
-        let filters = filters_of(&filters)?;
-        let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Unsubscribe)
+    fn unsubscribe_inner(&self, filters: &JsValue, opts: &JsValue) -> Result<Promise, JsValue> {
+        let filters = filters_of(filters)?;
+        let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Unsubscribe)
             .map_err(options_error)?;
         let (p, settle) = promise();
         self.shared
@@ -669,20 +669,20 @@ impl Client {
 impl Client {
     /// Publishes `payload` (string or Uint8Array) to `topic`; see api.md for
     /// when the promise settles.
-    pub fn publish(&self, topic: JsValue, payload: JsValue, options: JsValue) -> Promise {
+    pub fn publish(&self, topic: &JsValue, payload: &JsValue, options: &JsValue) -> Promise {
         self.publish_inner(topic, payload, options)
             .unwrap_or_else(rejected)
     }
 
     /// Subscribes to a filter or filters; resolves with one granted QoS or
     /// failure code per filter.
-    pub fn subscribe(&self, filters: JsValue, options: JsValue) -> Promise {
+    pub fn subscribe(&self, filters: &JsValue, options: &JsValue) -> Promise {
         self.subscribe_inner(filters, options)
             .unwrap_or_else(rejected)
     }
 
     /// Unsubscribes from a filter or filters.
-    pub fn unsubscribe(&self, filters: JsValue, options: JsValue) -> Promise {
+    pub fn unsubscribe(&self, filters: &JsValue, options: &JsValue) -> Promise {
         self.unsubscribe_inner(filters, options)
             .unwrap_or_else(rejected)
     }
