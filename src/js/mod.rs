@@ -25,7 +25,7 @@ use crate::store::record::state_name;
 
 use convert::{get, integer, properties_from_js, PropertyUse};
 use error::{error, rejected, to_js};
-use tables::{Listeners, Pending, TopicCache};
+use tables::{Pending, TopicCache};
 
 #[wasm_bindgen(module = "/src/js/support.js")]
 extern "C" {
@@ -101,6 +101,26 @@ enum Deferred {
 extern "C" {
     #[wasm_bindgen(js_name = acquireLock)]
     fn acquire_lock(name: &str, wait: bool) -> Promise;
+    /// Adds or removes `f` for `event` in `map`; returns how many
+    /// `message` listeners there are now.
+    fn listen(map: &JsValue, event: &JsValue, f: &JsValue, add: bool) -> u32;
+    /// Calls the listeners of event `code` (an [`Event`]) with the first `n`
+    /// of `a`, `b`, `c`.
+    #[wasm_bindgen(js_name = emit)]
+    fn emit_js(map: &JsValue, code: u8, n: u8, a: &JsValue, b: &JsValue, c: &JsValue);
+}
+
+/// The events `emit` knows, by their index in support.js's `EVENTS`.
+#[derive(Clone, Copy)]
+enum Event {
+    Connect,
+    Reconnect,
+    Offline,
+    Close,
+    Error,
+    End,
+    Message,
+    Delivered,
 }
 
 struct Shared {
@@ -111,7 +131,11 @@ struct Shared {
     /// Releases the Web Lock on the session, once the client ends.
     release_lock: RefCell<Option<Function>>,
     me: Weak<Shared>,
-    listeners: RefCell<Listeners>,
+    /// Listener lists per event name (a JS `Map`, see support.js): kept on
+    /// the JS side, emitting costs one call and no event-name string.
+    listeners: JsValue,
+    /// How many `message` listeners there are.
+    message_listeners: Cell<u32>,
     /// JS strings of recently received topics.
     topics: RefCell<TopicCache>,
     publishes: RefCell<Pending<Settle>>,
@@ -155,40 +179,29 @@ impl Shared {
         match connecting {
             Some(s) => s.reject(&err),
             None => {
-                self.emit("error", &[err]);
-                self.emit("end", &[]);
+                self.emit(Event::Error, &[err]);
+                self.emit(Event::End, &[]);
             }
         }
         self.end_cleanup();
     }
 
-    fn emit(&self, event: &str, args: &[JsValue]) {
-        // A snapshot: a listener may add or remove listeners.
-        let Some(list) = self.listeners.borrow().of(event) else {
-            return;
-        };
-        for f in list.iter() {
-            let r = match args {
-                [] => f.call0(&JsValue::UNDEFINED),
-                [a] => f.call1(&JsValue::UNDEFINED, a),
-                [a, b, c] => f.call3(&JsValue::UNDEFINED, a, b, c),
-                _ => f.apply(&JsValue::UNDEFINED, &args.iter().collect::<Array>()),
-            };
-            if let Err(e) = r {
-                // A throwing listener must not stop the client or other listeners.
-                web_sys::console::error_2(&JsValue::from_str("wasmqtt: listener threw"), &e);
-            }
-        }
+    /// Calls the listeners of `event` with `args` (at most three).
+    fn emit(&self, event: Event, args: &[JsValue]) {
+        let none = JsValue::UNDEFINED;
+        let arg = |i: usize| args.get(i).unwrap_or(&none);
+        let n = args.len() as u8;
+        emit_js(&self.listeners, event as u8, n, arg(0), arg(1), arg(2));
     }
 
-    fn has_listener(&self, event: &str) -> bool {
-        self.listeners.borrow().of(event).is_some()
+    fn has_message_listener(&self) -> bool {
+        self.message_listeners.get() > 0
     }
 
     fn deliver_message(&self, p: &Publish) {
         let topic = self.topics.borrow_mut().get(&p.topic);
         let payload: JsValue = Uint8Array::from(p.payload.as_slice()).into();
-        self.emit("message", &[topic, payload, convert::packet_to_js(p)]);
+        self.emit(Event::Message, &[topic, payload, convert::packet_to_js(p)]);
     }
 
     fn on_notification(&self, n: Notification) {
@@ -200,12 +213,12 @@ impl Shared {
                         s.resolve(&JsValue::from(Client { shared: me }));
                     }
                 }
-                self.emit("connect", &[value]);
+                self.emit(Event::Connect, &[value]);
             }
-            Notification::Reconnect => self.emit("reconnect", &[]),
-            Notification::Offline => self.emit("offline", &[]),
-            Notification::Close => self.emit("close", &[]),
-            Notification::Error(e) => self.emit("error", &[to_js(&e)]),
+            Notification::Reconnect => self.emit(Event::Reconnect, &[]),
+            Notification::Offline => self.emit(Event::Offline, &[]),
+            Notification::Close => self.emit(Event::Close, &[]),
+            Notification::Error(e) => self.emit(Event::Error, &[to_js(&e)]),
             Notification::End => {
                 let closed = error(ErrorCode::Closed, "client is ended");
                 let mut pending: Vec<Settle> = self.publishes.borrow_mut().take_all().collect();
@@ -216,11 +229,11 @@ impl Shared {
                 for s in self.drain_waiters.borrow_mut().drain(..) {
                     s.resolve(&JsValue::UNDEFINED);
                 }
-                self.emit("end", &[]);
+                self.emit(Event::End, &[]);
                 self.end_cleanup();
             }
             Notification::Message(p) => {
-                if self.has_listener("message") {
+                if self.has_message_listener() {
                     self.deliver_message(&p);
                     // Its topic and payload were copied out to JS.
                     if let Some(d) = self.driver() {
@@ -234,7 +247,7 @@ impl Shared {
                 }
             }
             Notification::PublishDone(id) => {
-                self.emit("delivered", &[JsValue::from(id as f64)]);
+                self.emit(Event::Delivered, &[JsValue::from(id as f64)]);
                 let settle = self.publishes.borrow_mut().take(id);
                 if let Some(s) = settle {
                     let congested = self.driver().is_some_and(|d| d.congested());
@@ -312,7 +325,8 @@ fn build(
         deferred: RefCell::new(Vec::new()),
         release_lock: RefCell::new(None),
         me: me.clone(),
-        listeners: RefCell::default(),
+        listeners: js_sys::Map::new().into(),
+        message_listeners: Cell::new(0),
         topics: RefCell::default(),
         publishes: RefCell::default(),
         requests: RefCell::default(),
@@ -720,10 +734,12 @@ impl Client {
     }
 
     /// Adds `listener` for `event`; returns the client for chaining.
-    pub fn on(&self, event: &str, listener: Function) -> Client {
-        let first_message_listener = event == "message" && !self.shared.has_listener("message");
-        self.shared.listeners.borrow_mut().add(event, listener);
-        if first_message_listener && !self.shared.held.borrow().is_empty() {
+    pub fn on(&self, event: &JsValue, listener: &JsValue) -> Client {
+        let shared = &self.shared;
+        let had_message_listener = shared.has_message_listener();
+        let n = listen(&shared.listeners, event, listener, true);
+        shared.message_listeners.set(n);
+        if !had_message_listener && n > 0 && !shared.held.borrow().is_empty() {
             // Hand over held messages after the caller's task, in order.
             let weak = Rc::downgrade(&self.shared);
             wasm_bindgen_futures::spawn_local(async move {
@@ -733,7 +749,7 @@ impl Client {
                 loop {
                     let next = shared.held.borrow_mut().pop_front();
                     match next {
-                        Some(p) if shared.has_listener("message") => shared.deliver_message(&p),
+                        Some(p) if shared.has_message_listener() => shared.deliver_message(&p),
                         Some(p) => {
                             shared.held.borrow_mut().push_front(p);
                             break;
@@ -749,8 +765,9 @@ impl Client {
     }
 
     /// Removes `listener` from `event`.
-    pub fn off(&self, event: &str, listener: &Function) -> Client {
-        self.shared.listeners.borrow_mut().remove(event, listener);
+    pub fn off(&self, event: &JsValue, listener: &JsValue) -> Client {
+        let n = listen(&self.shared.listeners, event, listener, false);
+        self.shared.message_listeners.set(n);
         Client {
             shared: self.shared.clone(),
         }
