@@ -82,8 +82,15 @@ impl IncomingJournal {
     /// Writes the ids; false if storage refused (full or denied), which
     /// leaves IndexedDB as the record.
     fn save(&self) -> bool {
-        let text: Vec<String> = self.ids.iter().map(u16::to_string).collect();
-        if self.storage.set_item(&self.key, &text.join(",")).is_ok() {
+        // push_dec, not to_string: no core::fmt number formatting in the wasm.
+        let mut text = String::new();
+        for id in &self.ids {
+            if !text.is_empty() {
+                text.push(',');
+            }
+            push_dec(&mut text, u64::from(*id));
+        }
+        if self.storage.set_item(&self.key, &text).is_ok() {
             return true;
         }
         // The item still holds an older list, which the next load would
