@@ -13,7 +13,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
-use crate::codec::text::{concat, push_dec};
+use crate::codec::text::{concat, parse_dec, push_dec};
 use crate::session::{PersistOp, SessionState};
 
 use super::record::{
@@ -43,7 +43,7 @@ impl IncomingJournal {
         let ids = match storage.get_item(&key) {
             Ok(Some(text)) => Some(
                 text.split(',')
-                    .filter_map(|s| s.parse::<u16>().ok())
+                    .filter_map(|s| u16::try_from(parse_dec(s)?).ok())
                     .filter(|id| *id != 0)
                     .collect(),
             ),
@@ -154,7 +154,7 @@ extern "C" {
 /// The next number up to a comma in `text`, and what follows the comma.
 fn field(text: &str) -> Option<(u64, &str)> {
     let (n, rest) = text.split_once(',')?;
-    Some((n.parse().ok()?, rest))
+    Some((parse_dec(n)?, rest))
 }
 
 /// The records of an item as (seq, head, message bytes if any). Items of
@@ -164,12 +164,7 @@ fn parse_item(key_seq: u64, value: &str) -> Vec<(u64, RecordHead, Option<Vec<u8>
     let mut out = Vec::new();
     if let Some(old) = value.strip_prefix(['M', 'S']) {
         let mut parts = old.trim_start_matches(',').splitn(5, ',');
-        let mut num = || {
-            parts
-                .next()
-                .and_then(|s| s.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
+        let mut num = || parts.next().and_then(parse_dec).unwrap_or(0);
         let head = RecordHead {
             state: state_from_code(num() as u8),
             packet_id: num() as u16,
@@ -292,7 +287,7 @@ impl OutgoingJournal {
         let len = self.storage.length().unwrap_or(0);
         let mut items: Vec<(u64, String)> = (0..len)
             .filter_map(|i| self.storage.key(i).ok().flatten())
-            .filter_map(|k| Some((k.strip_prefix(&self.prefix)?.parse().ok()?, k)))
+            .filter_map(|k| Some((parse_dec(k.strip_prefix(&self.prefix)?)?, k)))
             .collect();
         // Oldest first, so a later state of a message wins.
         crate::heapsort::sort_by_key(&mut items, |(n, _)| *n);
