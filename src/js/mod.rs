@@ -221,9 +221,10 @@ impl Shared {
             Notification::Error(e) => self.emit(Event::Error, &[to_js(&e)]),
             Notification::End => {
                 let closed = error(ErrorCode::Closed, "client is ended");
-                let mut pending: Vec<Settle> = self.publishes.borrow_mut().take_all().collect();
-                pending.extend(self.requests.borrow_mut().take_all());
-                for s in pending {
+                // Taken out first: settling runs JS, which may call back in.
+                let publishes = self.publishes.borrow_mut().take_all();
+                let requests = self.requests.borrow_mut().take_all();
+                for s in publishes.chain(requests) {
                     s.reject(&closed);
                 }
                 for s in self.drain_waiters.borrow_mut().drain(..) {
@@ -593,10 +594,12 @@ fn filters_of(value: &JsValue) -> Result<Vec<String>, JsValue> {
         return Ok(vec![s]);
     }
     if Array::is_array(value) {
-        return Array::from(value)
-            .iter()
-            .map(|v| v.as_string().ok_or_else(bad))
-            .collect();
+        // A loop, not collect() into a Result: less code in the wasm.
+        let mut filters = Vec::new();
+        for v in Array::from(value).iter() {
+            filters.push(v.as_string().ok_or_else(bad)?);
+        }
+        return Ok(filters);
     }
     Err(bad())
 }
