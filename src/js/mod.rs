@@ -749,16 +749,13 @@ impl Client {
                 let Some(shared) = weak.upgrade() else {
                     return;
                 };
-                loop {
+                // Until a listener removes the last message listener.
+                while shared.has_message_listener() {
                     let next = shared.held.borrow_mut().pop_front();
-                    match next {
-                        Some(p) if shared.has_message_listener() => shared.deliver_message(&p),
-                        Some(p) => {
-                            shared.held.borrow_mut().push_front(p);
-                            break;
-                        }
-                        None => break,
-                    }
+                    let Some(p) = next else {
+                        break;
+                    };
+                    shared.deliver_message(&p);
                 }
             });
         }

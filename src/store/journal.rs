@@ -126,9 +126,12 @@ pub(crate) struct OutgoingJournal {
 /// A stored string of code points 0..=255 back as bytes (`None` if it
 /// holds anything else).
 fn text_to_bytes(text: &str) -> Option<Vec<u8>> {
-    text.chars()
-        .map(|c| u8::try_from(u32::from(c)).ok())
-        .collect()
+    // A loop, not collect() into an Option: less code in the wasm.
+    let mut bytes = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        bytes.push(u8::try_from(u32::from(c)).ok()?);
+    }
+    Some(bytes)
 }
 
 /// One record: `seq,length,` then `length` characters: the store's record
