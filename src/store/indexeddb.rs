@@ -253,11 +253,11 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
             m.attempts = later.attempts;
         }
     }
-    state.incoming_qos2 = incoming_keys
-        .iter()
-        .filter_map(|k| k.as_f64())
-        .map(|k| k as u16)
-        .collect();
+    for k in incoming_keys.iter() {
+        if let Some(id) = k.as_f64() {
+            state.incoming_qos2.push(id as u16);
+        }
+    }
     for v in sub_values.iter() {
         let Some(filter) = get(&v, "filter").as_string() else {
             continue;

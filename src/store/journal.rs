@@ -288,10 +288,16 @@ impl OutgoingJournal {
     /// has committed.
     pub(crate) fn merge_into(&mut self, state: &mut SessionState) -> Vec<PersistOp> {
         let len = self.storage.length().unwrap_or(0);
-        let mut items: Vec<(u64, String)> = (0..len)
-            .filter_map(|i| self.storage.key(i).ok().flatten())
-            .filter_map(|k| Some((parse_dec(k.strip_prefix(&self.prefix)?)?, k)))
-            .collect();
+        // A loop, not filter_map chains: less code in the wasm.
+        let mut items: Vec<(u64, String)> = Vec::new();
+        for i in 0..len {
+            let Ok(Some(k)) = self.storage.key(i) else {
+                continue;
+            };
+            if let Some(n) = k.strip_prefix(&self.prefix).and_then(parse_dec) {
+                items.push((n, k));
+            }
+        }
         // Oldest first, so a later state of a message wins.
         crate::heapsort::sort_by_key(&mut items, |(n, _)| *n);
         let mut replay = Vec::new();
@@ -326,7 +332,10 @@ impl OutgoingJournal {
                 }
             }
         }
-        let keys = items.into_iter().map(|(_, k)| k).collect::<Vec<_>>();
+        let mut keys = Vec::with_capacity(items.len());
+        for (_, k) in items {
+            keys.push(k);
+        }
         if replay.is_empty() {
             // Items that name nothing still pending (their writes committed).
             self.remove(&keys);
