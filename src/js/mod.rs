@@ -167,7 +167,8 @@ impl Shared {
     /// The client cannot start (store or lock failure): settle everything.
     fn fail_start(&self, e: &ClientError) {
         let err = to_js(e);
-        for d in self.deferred.borrow_mut().drain(..) {
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        for d in deferred {
             match d {
                 Deferred::Publish(_, s)
                 | Deferred::Subscribe(_, _, s)
@@ -227,7 +228,8 @@ impl Shared {
                 for s in publishes.chain(requests) {
                     s.reject(&closed);
                 }
-                for s in self.drain_waiters.borrow_mut().drain(..) {
+                let waiters = std::mem::take(&mut *self.drain_waiters.borrow_mut());
+                for s in waiters {
                     s.resolve(&JsValue::UNDEFINED);
                 }
                 self.emit(Event::End, &[]);
@@ -271,7 +273,10 @@ impl Shared {
             Notification::Subscribed(id, codes) => {
                 let settle = self.requests.borrow_mut().take(id);
                 if let Some(s) = settle {
-                    let a: Array = codes.iter().map(|c| JsValue::from(*c)).collect();
+                    let a = Array::new();
+                    for c in codes {
+                        a.push(&JsValue::from(c));
+                    }
                     s.resolve(&a);
                 }
             }
@@ -300,7 +305,7 @@ impl Shared {
                 }
             }
             Notification::Drained => {
-                let waiters: Vec<Settle> = self.drain_waiters.borrow_mut().drain(..).collect();
+                let waiters = std::mem::take(&mut *self.drain_waiters.borrow_mut());
                 for s in waiters {
                     s.resolve(&JsValue::UNDEFINED);
                 }
@@ -401,7 +406,7 @@ fn install_driver(
         *cell.borrow_mut() = Rc::downgrade(&driver);
     }
     *shared.driver.borrow_mut() = Some(driver.clone());
-    let deferred: Vec<Deferred> = shared.deferred.borrow_mut().drain(..).collect();
+    let deferred = std::mem::take(&mut *shared.deferred.borrow_mut());
     for call in deferred {
         run_call(shared, &driver, call);
     }
