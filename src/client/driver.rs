@@ -853,13 +853,12 @@ impl State {
         self.batch_at = now_ms();
         let ops = std::mem::take(&mut self.ops);
         self.guarding = false;
-        let seqs = ops
-            .iter()
-            .filter_map(|op| match op {
-                PersistOp::PutMessage(m) => Some(m.seq),
-                _ => None,
-            })
-            .collect();
+        let mut seqs = Vec::new();
+        for op in &ops {
+            if let PersistOp::PutMessage(m) = op {
+                seqs.push(m.seq);
+            }
+        }
         let written = match self.store.as_mut() {
             Some(store) => store.write(&ops),
             None => Ok(()),

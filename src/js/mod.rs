@@ -664,10 +664,10 @@ impl Client {
             retain_as_published: flag("rap"),
             retain_handling,
         };
-        let subscriptions = filters
-            .into_iter()
-            .map(|filter| Subscription { filter, options })
-            .collect();
+        let mut subscriptions = Vec::with_capacity(filters.len());
+        for filter in filters {
+            subscriptions.push(Subscription { filter, options });
+        }
         let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Subscribe)
             .map_err(options_error)?;
         let (p, settle) = promise();
@@ -720,25 +720,23 @@ impl Client {
     /// qos, retain, packetId, state, attempts, createdAt }` with `state` one
     /// of "queued", "sent", "received" (PUBREC in), "released" (PUBREL out).
     pub fn outbox(&self) -> Array {
+        let entries = Array::new();
         let Some(driver) = self.shared.driver() else {
-            return Array::new();
+            return entries;
         };
-        driver
-            .outbox()
-            .iter()
-            .map(|m| {
-                outbox_entry(
-                    m.seq as f64,
-                    &m.message.topic,
-                    m.message.qos.as_u8(),
-                    m.message.retain,
-                    m.packet_id,
-                    &convert::key(state_name(m.state)),
-                    m.attempts,
-                    m.created_ms as f64,
-                )
-            })
-            .collect()
+        for m in &driver.outbox() {
+            entries.push(&outbox_entry(
+                m.seq as f64,
+                &m.message.topic,
+                m.message.qos.as_u8(),
+                m.message.retain,
+                m.packet_id,
+                &convert::key(state_name(m.state)),
+                m.attempts,
+                m.created_ms as f64,
+            ));
+        }
+        entries
     }
 
     /// Adds `listener` for `event`; returns the client for chaining.

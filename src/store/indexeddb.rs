@@ -191,7 +191,7 @@ struct Chunk {
 const CHUNK_LEN: usize = 64;
 
 async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError> {
-    let stores: Array = ALL_STORES.iter().map(|s| JsValue::from_str(s)).collect();
+    let stores = store_names();
     let read_err = |e: JsValue| StoreError::Read(js_error(&e));
     let tx = db
         .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
@@ -280,6 +280,16 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
     Ok((state, chunks))
 }
 
+/// The names of every object store, as a JS array (what a transaction over
+/// all of them takes).
+fn store_names() -> Array {
+    let names = Array::new();
+    for name in ALL_STORES {
+        names.push(&JsValue::from_str(name));
+    }
+    names
+}
+
 fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
@@ -324,7 +334,7 @@ impl IndexedDbStore {
                 .unwrap_or_else(|| "transaction aborted".into());
             on_outcome(WriteOutcome::Failed(StoreError::Write(why)));
         });
-        let stores = ALL_STORES.iter().map(|s| JsValue::from_str(s)).collect();
+        let stores = store_names();
         Ok((
             IndexedDbStore {
                 db,

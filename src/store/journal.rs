@@ -41,12 +41,16 @@ impl IncomingJournal {
         let storage = local_storage()?;
         let key = concat(&[name, ":incoming-qos2"]);
         let ids = match storage.get_item(&key) {
-            Ok(Some(text)) => Some(
-                text.split(',')
-                    .filter_map(|s| u16::try_from(parse_dec(s)?).ok())
-                    .filter(|id| *id != 0)
-                    .collect(),
-            ),
+            Ok(Some(text)) => {
+                let mut ids = Vec::new();
+                for s in text.split(',') {
+                    match parse_dec(s).and_then(|n| u16::try_from(n).ok()) {
+                        Some(id) if id != 0 => ids.push(id),
+                        _ => {}
+                    }
+                }
+                Some(ids)
+            }
             _ => None,
         };
         let journal = IncomingJournal {
