@@ -518,14 +518,12 @@ impl Session {
             self.link = Link::Down;
             self.push(Output::Close(CloseReason::Requested));
         }
-        for request in std::mem::take(&mut self.pending_requests)
-            .into_iter()
-            .chain(
-                std::mem::take(&mut self.sent_requests)
-                    .into_iter()
-                    .map(|(_, r)| r),
-            )
-        {
+        let sent = std::mem::take(&mut self.sent_requests);
+        let mut requests = std::mem::take(&mut self.pending_requests);
+        for (_, r) in sent {
+            requests.push_back(r);
+        }
+        for request in requests {
             if let Some(id) = request.id {
                 self.push(Output::Event(Event::RequestFailed {
                     id,
