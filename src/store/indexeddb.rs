@@ -213,7 +213,10 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
 
     let mut state = SessionState::default();
     let mut chunks = Vec::new();
-    for (k, v) in msg_keys.iter().zip(msg_values.iter()) {
+    // Index loops, not zip: less code in the wasm (keys and values of one
+    // getAll have the same length).
+    for i in 0..msg_keys.length() {
+        let (k, v) = (msg_keys.get(i), msg_values.get(i));
         let Some(key) = k.as_f64().map(|s| s as u64) else {
             continue;
         };
@@ -244,7 +247,8 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
     }
     // Later states (QoS 2 only, so few) override those written with the
     // messages. (Session::with_state puts the messages in seq order.)
-    for (k, v) in state_keys.iter().zip(state_values.iter()) {
+    for i in 0..state_keys.length() {
+        let (k, v) = (state_keys.get(i), state_values.get(i));
         let seq = k.as_f64().map(|s| s as u64);
         if let Some(m) = state.messages.iter_mut().find(|m| Some(m.seq) == seq) {
             let later = read_head(&v)?;
