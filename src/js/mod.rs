@@ -225,7 +225,10 @@ impl Shared {
                 // Taken out first: settling runs JS, which may call back in.
                 let publishes = self.publishes.borrow_mut().take_all();
                 let requests = self.requests.borrow_mut().take_all();
-                for s in publishes.chain(requests) {
+                for s in publishes {
+                    s.reject(&closed);
+                }
+                for s in requests {
                     s.reject(&closed);
                 }
                 let waiters = std::mem::take(&mut *self.drain_waiters.borrow_mut());
