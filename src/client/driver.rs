@@ -186,15 +186,32 @@ extern "C" {
 /// Queues `run` on the driver as a microtask, through the closure kept in
 /// `slot` (made on first use: scheduling then allocates nothing).
 fn queue(slot: &mut Option<Closure<dyn FnMut()>>, me: &Weak<Driver>, run: fn(&Driver)) {
-    let f = slot.get_or_insert_with(|| {
-        let me = me.clone();
-        Closure::<dyn FnMut()>::new(move || {
-            if let Some(d) = me.upgrade() {
-                run(&d);
-            }
-        })
-    });
+    let f = slot.get_or_insert_with(|| callback(me, run));
     queue_microtask(f.as_ref().unchecked_ref());
+}
+
+/// A JS callback that runs `run` on the driver while it exists. The
+/// driver's callbacks share this one closure type (one instance of its
+/// glue in the wasm).
+fn callback(me: &Weak<Driver>, run: fn(&Driver)) -> Closure<dyn FnMut()> {
+    let me = me.clone();
+    Closure::<dyn FnMut()>::new(move || {
+        if let Some(d) = me.upgrade() {
+            run(&d);
+        }
+    })
+}
+
+/// A timer that runs `run(driver, arg)` after `ms`. Every timer of the
+/// driver goes through this one closure type: one instance of the timer and
+/// closure glue in the wasm instead of one per timer.
+fn timeout(me: &Weak<Driver>, ms: u32, run: fn(&Driver, u32), arg: u32) -> Timeout {
+    let me = me.clone();
+    Timeout::new(ms, move || {
+        if let Some(d) = me.upgrade() {
+            run(&d, arg);
+        }
+    })
 }
 
 fn now_ms() -> u64 {
@@ -456,7 +473,7 @@ impl Driver {
         });
     }
 
-    fn on_timer(&self) {
+    fn on_timer(&self, _: u32) {
         self.step(|s, notes| {
             s.timer = None;
             s.session.handle_timeout(now_ms());
@@ -473,7 +490,7 @@ impl Driver {
         });
     }
 
-    fn on_reconnect_timer(&self) {
+    fn on_reconnect_timer(&self, _: u32) {
         self.step(|s, notes| {
             s.reconnect_timer = None;
             if !s.ended && s.transport.is_none() {
@@ -487,7 +504,16 @@ impl Driver {
         self.step(|s, notes| s.flush(notes));
     }
 
-    fn on_drain_check(&self) {
+    fn on_batch_timer(&self, _: u32) {
+        self.step(|s, notes| {
+            s.batch_timer = None;
+            if s.gates.is_empty() && !s.ops.is_empty() {
+                s.write_batch_when_due(notes);
+            }
+        });
+    }
+
+    fn on_drain_check(&self, _: u32) {
         let drained = {
             let mut s = self.state.borrow_mut();
             s.drain_timer = None;
@@ -559,13 +585,13 @@ impl State {
                 return;
             }
         }
-        let me = self.me.clone();
-        let timeout = u32::try_from(self.options.connect_timeout_ms).unwrap_or(u32::MAX);
-        self.attempt_timer = Some(Timeout::new(timeout, move || {
-            if let Some(d) = me.upgrade() {
-                d.on_attempt_timeout(generation);
-            }
-        }));
+        let ms = u32::try_from(self.options.connect_timeout_ms).unwrap_or(u32::MAX);
+        self.attempt_timer = Some(timeout(
+            &self.me,
+            ms,
+            Driver::on_attempt_timeout,
+            generation,
+        ));
     }
 
     /// Carries out everything the session asked for.
@@ -720,12 +746,7 @@ impl State {
         };
         let delay = policy.delay_ms(self.attempt, js_sys::Math::random());
         self.attempt = self.attempt.saturating_add(1);
-        let me = self.me.clone();
-        self.reconnect_timer = Some(Timeout::new(delay, move || {
-            if let Some(d) = me.upgrade() {
-                d.on_reconnect_timer();
-            }
-        }));
+        self.reconnect_timer = Some(timeout(&self.me, delay, Driver::on_reconnect_timer, 0));
     }
 
     fn end(&mut self, force: bool, notes: &mut VecDeque<Notification>) {
@@ -786,12 +807,9 @@ impl State {
 
     fn make_macrotask(&self) -> Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)> {
         let channel = web_sys::MessageChannel::new().ok()?;
-        let me = self.me.clone();
-        let on_message = Closure::<dyn FnMut()>::new(move || {
-            if let Some(d) = me.upgrade() {
-                d.state.borrow_mut().macro_scheduled = false;
-                d.flush();
-            }
+        let on_message = callback(&self.me, |d| {
+            d.state.borrow_mut().macro_scheduled = false;
+            d.flush();
         });
         channel
             .port1()
@@ -843,17 +861,8 @@ impl State {
             return;
         }
         if self.batch_timer.is_none() {
-            let me = self.me.clone();
-            self.batch_timer = Some(Timeout::new((wait - now) as u32, move || {
-                if let Some(d) = me.upgrade() {
-                    d.step(|s, notes| {
-                        s.batch_timer = None;
-                        if s.gates.is_empty() && !s.ops.is_empty() {
-                            s.write_batch_when_due(notes);
-                        }
-                    });
-                }
-            }));
+            let ms = (wait - now) as u32;
+            self.batch_timer = Some(timeout(&self.me, ms, Driver::on_batch_timer, 0));
         }
     }
 
@@ -868,13 +877,12 @@ impl State {
         self.batch_at = now_ms();
         let ops = std::mem::take(&mut self.ops);
         self.guarding = false;
-        let seqs = ops
-            .iter()
-            .filter_map(|op| match op {
-                PersistOp::PutMessage(m) => Some(m.seq),
-                _ => None,
-            })
-            .collect();
+        let mut seqs = Vec::new();
+        for op in &ops {
+            if let PersistOp::PutMessage(m) = op {
+                seqs.push(m.seq);
+            }
+        }
         let written = match self.store.as_mut() {
             Some(store) => store.write(&ops),
             None => Ok(()),
@@ -997,12 +1005,7 @@ impl State {
         if self.drain_timer.is_some() {
             return;
         }
-        let me = self.me.clone();
-        self.drain_timer = Some(Timeout::new(DRAIN_POLL_MS, move || {
-            if let Some(d) = me.upgrade() {
-                d.on_drain_check();
-            }
-        }));
+        self.drain_timer = Some(timeout(&self.me, DRAIN_POLL_MS, Driver::on_drain_check, 0));
     }
 
     /// Keeps one timer for the session's next deadline. Deadlines mostly move
@@ -1020,12 +1023,6 @@ impl State {
         }
         let delay = at.saturating_sub(now_ms());
         let delay = u32::try_from(delay).unwrap_or(u32::MAX);
-        let me = self.me.clone();
-        let timeout = Timeout::new(delay, move || {
-            if let Some(d) = me.upgrade() {
-                d.on_timer();
-            }
-        });
-        self.timer = Some((at, timeout));
+        self.timer = Some((at, timeout(&self.me, delay, Driver::on_timer, 0)));
     }
 }

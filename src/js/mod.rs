@@ -25,7 +25,7 @@ use crate::store::record::state_name;
 
 use convert::{get, integer, properties_from_js, PropertyUse};
 use error::{error, rejected, to_js};
-use tables::{Listeners, Pending, TopicCache};
+use tables::{Pending, TopicCache};
 
 #[wasm_bindgen(module = "/src/js/support.js")]
 extern "C" {
@@ -101,6 +101,26 @@ enum Deferred {
 extern "C" {
     #[wasm_bindgen(js_name = acquireLock)]
     fn acquire_lock(name: &str, wait: bool) -> Promise;
+    /// Adds or removes `f` for `event` in `map`; returns how many
+    /// `message` listeners there are now.
+    fn listen(map: &JsValue, event: &JsValue, f: &JsValue, add: bool) -> u32;
+    /// Calls the listeners of event `code` (an [`Event`]) with the first `n`
+    /// of `a`, `b`, `c`.
+    #[wasm_bindgen(js_name = emit)]
+    fn emit_js(map: &JsValue, code: u8, n: u8, a: &JsValue, b: &JsValue, c: &JsValue);
+}
+
+/// The events `emit` knows, by their index in support.js's `EVENTS`.
+#[derive(Clone, Copy)]
+enum Event {
+    Connect,
+    Reconnect,
+    Offline,
+    Close,
+    Error,
+    End,
+    Message,
+    Delivered,
 }
 
 struct Shared {
@@ -111,7 +131,11 @@ struct Shared {
     /// Releases the Web Lock on the session, once the client ends.
     release_lock: RefCell<Option<Function>>,
     me: Weak<Shared>,
-    listeners: RefCell<Listeners>,
+    /// Listener lists per event name (a JS `Map`, see support.js): kept on
+    /// the JS side, emitting costs one call and no event-name string.
+    listeners: JsValue,
+    /// How many `message` listeners there are.
+    message_listeners: Cell<u32>,
     /// JS strings of recently received topics.
     topics: RefCell<TopicCache>,
     publishes: RefCell<Pending<Settle>>,
@@ -143,7 +167,8 @@ impl Shared {
     /// The client cannot start (store or lock failure): settle everything.
     fn fail_start(&self, e: &ClientError) {
         let err = to_js(e);
-        for d in self.deferred.borrow_mut().drain(..) {
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        for d in deferred {
             match d {
                 Deferred::Publish(_, s)
                 | Deferred::Subscribe(_, _, s)
@@ -155,40 +180,29 @@ impl Shared {
         match connecting {
             Some(s) => s.reject(&err),
             None => {
-                self.emit("error", &[err]);
-                self.emit("end", &[]);
+                self.emit(Event::Error, &[err]);
+                self.emit(Event::End, &[]);
             }
         }
         self.end_cleanup();
     }
 
-    fn emit(&self, event: &str, args: &[JsValue]) {
-        // A snapshot: a listener may add or remove listeners.
-        let Some(list) = self.listeners.borrow().of(event) else {
-            return;
-        };
-        for f in list.iter() {
-            let r = match args {
-                [] => f.call0(&JsValue::UNDEFINED),
-                [a] => f.call1(&JsValue::UNDEFINED, a),
-                [a, b, c] => f.call3(&JsValue::UNDEFINED, a, b, c),
-                _ => f.apply(&JsValue::UNDEFINED, &args.iter().collect::<Array>()),
-            };
-            if let Err(e) = r {
-                // A throwing listener must not stop the client or other listeners.
-                web_sys::console::error_2(&JsValue::from_str("wasmqtt: listener threw"), &e);
-            }
-        }
+    /// Calls the listeners of `event` with `args` (at most three).
+    fn emit(&self, event: Event, args: &[JsValue]) {
+        let none = JsValue::UNDEFINED;
+        let arg = |i: usize| args.get(i).unwrap_or(&none);
+        let n = args.len() as u8;
+        emit_js(&self.listeners, event as u8, n, arg(0), arg(1), arg(2));
     }
 
-    fn has_listener(&self, event: &str) -> bool {
-        self.listeners.borrow().of(event).is_some()
+    fn has_message_listener(&self) -> bool {
+        self.message_listeners.get() > 0
     }
 
     fn deliver_message(&self, p: &Publish) {
         let topic = self.topics.borrow_mut().get(&p.topic);
         let payload: JsValue = Uint8Array::from(p.payload.as_slice()).into();
-        self.emit("message", &[topic, payload, convert::packet_to_js(p)]);
+        self.emit(Event::Message, &[topic, payload, convert::packet_to_js(p)]);
     }
 
     fn on_notification(&self, n: Notification) {
@@ -200,27 +214,32 @@ impl Shared {
                         s.resolve(&JsValue::from(Client { shared: me }));
                     }
                 }
-                self.emit("connect", &[value]);
+                self.emit(Event::Connect, &[value]);
             }
-            Notification::Reconnect => self.emit("reconnect", &[]),
-            Notification::Offline => self.emit("offline", &[]),
-            Notification::Close => self.emit("close", &[]),
-            Notification::Error(e) => self.emit("error", &[to_js(&e)]),
+            Notification::Reconnect => self.emit(Event::Reconnect, &[]),
+            Notification::Offline => self.emit(Event::Offline, &[]),
+            Notification::Close => self.emit(Event::Close, &[]),
+            Notification::Error(e) => self.emit(Event::Error, &[to_js(&e)]),
             Notification::End => {
                 let closed = error(ErrorCode::Closed, "client is ended");
-                let mut pending: Vec<Settle> = self.publishes.borrow_mut().take_all().collect();
-                pending.extend(self.requests.borrow_mut().take_all());
-                for s in pending {
+                // Taken out first: settling runs JS, which may call back in.
+                let publishes = self.publishes.borrow_mut().take_all();
+                let requests = self.requests.borrow_mut().take_all();
+                for s in publishes {
                     s.reject(&closed);
                 }
-                for s in self.drain_waiters.borrow_mut().drain(..) {
+                for s in requests {
+                    s.reject(&closed);
+                }
+                let waiters = std::mem::take(&mut *self.drain_waiters.borrow_mut());
+                for s in waiters {
                     s.resolve(&JsValue::UNDEFINED);
                 }
-                self.emit("end", &[]);
+                self.emit(Event::End, &[]);
                 self.end_cleanup();
             }
             Notification::Message(p) => {
-                if self.has_listener("message") {
+                if self.has_message_listener() {
                     self.deliver_message(&p);
                     // Its topic and payload were copied out to JS.
                     if let Some(d) = self.driver() {
@@ -234,7 +253,7 @@ impl Shared {
                 }
             }
             Notification::PublishDone(id) => {
-                self.emit("delivered", &[JsValue::from(id as f64)]);
+                self.emit(Event::Delivered, &[JsValue::from(id as f64)]);
                 let settle = self.publishes.borrow_mut().take(id);
                 if let Some(s) = settle {
                     let congested = self.driver().is_some_and(|d| d.congested());
@@ -257,7 +276,10 @@ impl Shared {
             Notification::Subscribed(id, codes) => {
                 let settle = self.requests.borrow_mut().take(id);
                 if let Some(s) = settle {
-                    let a: Array = codes.iter().map(|c| JsValue::from(*c)).collect();
+                    let a = Array::new();
+                    for c in codes {
+                        a.push(&JsValue::from(c));
+                    }
                     s.resolve(&a);
                 }
             }
@@ -286,7 +308,7 @@ impl Shared {
                 }
             }
             Notification::Drained => {
-                let waiters: Vec<Settle> = self.drain_waiters.borrow_mut().drain(..).collect();
+                let waiters = std::mem::take(&mut *self.drain_waiters.borrow_mut());
                 for s in waiters {
                     s.resolve(&JsValue::UNDEFINED);
                 }
@@ -312,7 +334,8 @@ fn build(
         deferred: RefCell::new(Vec::new()),
         release_lock: RefCell::new(None),
         me: me.clone(),
-        listeners: RefCell::default(),
+        listeners: js_sys::Map::new().into(),
+        message_listeners: Cell::new(0),
         topics: RefCell::default(),
         publishes: RefCell::default(),
         requests: RefCell::default(),
@@ -386,7 +409,7 @@ fn install_driver(
         *cell.borrow_mut() = Rc::downgrade(&driver);
     }
     *shared.driver.borrow_mut() = Some(driver.clone());
-    let deferred: Vec<Deferred> = shared.deferred.borrow_mut().drain(..).collect();
+    let deferred = std::mem::take(&mut *shared.deferred.borrow_mut());
     for call in deferred {
         run_call(shared, &driver, call);
     }
@@ -579,10 +602,12 @@ fn filters_of(value: &JsValue) -> Result<Vec<String>, JsValue> {
         return Ok(vec![s]);
     }
     if Array::is_array(value) {
-        return Array::from(value)
-            .iter()
-            .map(|v| v.as_string().ok_or_else(bad))
-            .collect();
+        // A loop, not collect() into a Result: less code in the wasm.
+        let mut filters = Vec::new();
+        for v in Array::from(value).iter() {
+            filters.push(v.as_string().ok_or_else(bad)?);
+        }
+        return Ok(filters);
     }
     Err(bad())
 }
@@ -599,18 +624,18 @@ fn options_error(message: String) -> JsValue {
 impl Client {
     fn publish_inner(
         &self,
-        topic: JsValue,
-        payload: JsValue,
-        opts: JsValue,
+        topic: &JsValue,
+        payload: &JsValue,
+        opts: &JsValue,
     ) -> Result<Promise, JsValue> {
         let topic = topic
             .as_string()
             .ok_or_else(|| error(ErrorCode::InvalidTopic, "topic must be a string"))?;
-        let payload = convert::bytes(&payload)
+        let payload = convert::bytes(payload)
             .ok_or_else(|| options_error("payload must be a string or Uint8Array".into()))?;
-        let qos = parse_qos(&get(&opts, "qos"))?;
-        let retain = get(&opts, "retain").as_bool().unwrap_or(false);
-        let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Publish)
+        let qos = parse_qos(&get(opts, "qos"))?;
+        let retain = get(opts, "retain").as_bool().unwrap_or(false);
+        let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Publish)
             .map_err(options_error)?;
         let message = Message {
             topic,
@@ -624,11 +649,11 @@ impl Client {
         Ok(p)
     }
 
-    fn subscribe_inner(&self, filters: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
-        let filters = filters_of(&filters)?;
-        let qos = parse_qos(&get(&opts, "qos"))?;
-        let flag = |name: &str| get(&opts, name).as_bool().unwrap_or(false);
-        let rh = get(&opts, "rh");
+    fn subscribe_inner(&self, filters: &JsValue, opts: &JsValue) -> Result<Promise, JsValue> {
+        let filters = filters_of(filters)?;
+        let qos = parse_qos(&get(opts, "qos"))?;
+        let flag = |name: &str| get(opts, name).as_bool().unwrap_or(false);
+        let rh = get(opts, "rh");
         let retain_handling = match integer(&rh, 2) {
             _ if rh.is_undefined() => RetainHandling::SendAtSubscribe,
             Some(0) => RetainHandling::SendAtSubscribe,
@@ -642,11 +667,11 @@ impl Client {
             retain_as_published: flag("rap"),
             retain_handling,
         };
-        let subscriptions = filters
-            .into_iter()
-            .map(|filter| Subscription { filter, options })
-            .collect();
-        let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Subscribe)
+        let mut subscriptions = Vec::with_capacity(filters.len());
+        for filter in filters {
+            subscriptions.push(Subscription { filter, options });
+        }
+        let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Subscribe)
             .map_err(options_error)?;
         let (p, settle) = promise();
         self.shared
@@ -654,9 +679,9 @@ impl Client {
         Ok(p)
     }
 
-    fn unsubscribe_inner(&self, filters: JsValue, opts: JsValue) -> Result<Promise, JsValue> {
-        let filters = filters_of(&filters)?;
-        let properties = properties_from_js(&get(&opts, "properties"), PropertyUse::Unsubscribe)
+    fn unsubscribe_inner(&self, filters: &JsValue, opts: &JsValue) -> Result<Promise, JsValue> {
+        let filters = filters_of(filters)?;
+        let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Unsubscribe)
             .map_err(options_error)?;
         let (p, settle) = promise();
         self.shared
@@ -669,20 +694,20 @@ impl Client {
 impl Client {
     /// Publishes `payload` (string or Uint8Array) to `topic`; see api.md for
     /// when the promise settles.
-    pub fn publish(&self, topic: JsValue, payload: JsValue, options: JsValue) -> Promise {
+    pub fn publish(&self, topic: &JsValue, payload: &JsValue, options: &JsValue) -> Promise {
         self.publish_inner(topic, payload, options)
             .unwrap_or_else(rejected)
     }
 
     /// Subscribes to a filter or filters; resolves with one granted QoS or
     /// failure code per filter.
-    pub fn subscribe(&self, filters: JsValue, options: JsValue) -> Promise {
+    pub fn subscribe(&self, filters: &JsValue, options: &JsValue) -> Promise {
         self.subscribe_inner(filters, options)
             .unwrap_or_else(rejected)
     }
 
     /// Unsubscribes from a filter or filters.
-    pub fn unsubscribe(&self, filters: JsValue, options: JsValue) -> Promise {
+    pub fn unsubscribe(&self, filters: &JsValue, options: &JsValue) -> Promise {
         self.unsubscribe_inner(filters, options)
             .unwrap_or_else(rejected)
     }
@@ -698,48 +723,45 @@ impl Client {
     /// qos, retain, packetId, state, attempts, createdAt }` with `state` one
     /// of "queued", "sent", "received" (PUBREC in), "released" (PUBREL out).
     pub fn outbox(&self) -> Array {
+        let entries = Array::new();
         let Some(driver) = self.shared.driver() else {
-            return Array::new();
+            return entries;
         };
-        driver
-            .outbox()
-            .iter()
-            .map(|m| {
-                outbox_entry(
-                    m.seq as f64,
-                    &m.message.topic,
-                    m.message.qos.as_u8(),
-                    m.message.retain,
-                    m.packet_id,
-                    &convert::key(state_name(m.state)),
-                    m.attempts,
-                    m.created_ms as f64,
-                )
-            })
-            .collect()
+        for m in &driver.outbox() {
+            entries.push(&outbox_entry(
+                m.seq as f64,
+                &m.message.topic,
+                m.message.qos.as_u8(),
+                m.message.retain,
+                m.packet_id,
+                &convert::key(state_name(m.state)),
+                m.attempts,
+                m.created_ms as f64,
+            ));
+        }
+        entries
     }
 
     /// Adds `listener` for `event`; returns the client for chaining.
-    pub fn on(&self, event: &str, listener: Function) -> Client {
-        let first_message_listener = event == "message" && !self.shared.has_listener("message");
-        self.shared.listeners.borrow_mut().add(event, listener);
-        if first_message_listener && !self.shared.held.borrow().is_empty() {
+    pub fn on(&self, event: &JsValue, listener: &JsValue) -> Client {
+        let shared = &self.shared;
+        let had_message_listener = shared.has_message_listener();
+        let n = listen(&shared.listeners, event, listener, true);
+        shared.message_listeners.set(n);
+        if !had_message_listener && n > 0 && !shared.held.borrow().is_empty() {
             // Hand over held messages after the caller's task, in order.
             let weak = Rc::downgrade(&self.shared);
             wasm_bindgen_futures::spawn_local(async move {
                 let Some(shared) = weak.upgrade() else {
                     return;
                 };
-                loop {
+                // Until a listener removes the last message listener.
+                while shared.has_message_listener() {
                     let next = shared.held.borrow_mut().pop_front();
-                    match next {
-                        Some(p) if shared.has_listener("message") => shared.deliver_message(&p),
-                        Some(p) => {
-                            shared.held.borrow_mut().push_front(p);
-                            break;
-                        }
-                        None => break,
-                    }
+                    let Some(p) = next else {
+                        break;
+                    };
+                    shared.deliver_message(&p);
                 }
             });
         }
@@ -749,8 +771,9 @@ impl Client {
     }
 
     /// Removes `listener` from `event`.
-    pub fn off(&self, event: &str, listener: &Function) -> Client {
-        self.shared.listeners.borrow_mut().remove(event, listener);
+    pub fn off(&self, event: &JsValue, listener: &JsValue) -> Client {
+        let n = listen(&self.shared.listeners, event, listener, false);
+        self.shared.message_listeners.set(n);
         Client {
             shared: self.shared.clone(),
         }

@@ -90,3 +90,36 @@ export function watchPage(onChange) {
     doc.removeEventListener("visibilitychange", vis);
   };
 }
+
+// Listeners, kept here (a Map per client: event name -> array): emitting then
+// costs the wasm one call and no event-name string. Arrays are replaced, never
+// changed in place, so an emit goes through the list as it was when it began
+// (a listener may add or remove listeners). EVENTS: the names of mod.rs's
+// `Event`, in its order (the wasm passes an event as its index).
+const EVENTS = ["connect", "reconnect", "offline", "close", "error", "end", "message", "delivered"];
+
+// Adds `f` to `event`, or removes its first registration; returns how many
+// `message` listeners there are now.
+export function listen(map, event, f, add) {
+  const l = map.get(event) || [];
+  const i = add ? -1 : l.indexOf(f);
+  if (add) map.set(event, l.concat([f]));
+  else if (i >= 0) map.set(event, l.slice(0, i).concat(l.slice(i + 1)));
+  return (map.get("message") || []).length;
+}
+
+// Calls the listeners of EVENTS[code] with the first n of a, b, c. A throwing
+// listener must not stop the client or the other listeners.
+export function emit(map, code, n, a, b, c) {
+  const l = map.get(EVENTS[code]);
+  if (l === undefined) return;
+  for (const f of l) {
+    try {
+      if (n === 0) f();
+      else if (n === 1) f(a);
+      else f(a, b, c);
+    } catch (e) {
+      console.error("wasmqtt: listener threw", e);
+    }
+  }
+}

@@ -1,12 +1,9 @@
 //! Two small tables of the JavaScript layer, kept as vectors: promises
-//! waiting for a request id, and listeners per event name. Both stay small
-//! and are searched from where the next hit almost always is, and a vector
-//! costs far less code in the shipped wasm than a hash map.
+//! waiting for a request id, and the JS strings of recent topics. Both stay
+//! small and are searched from where the next hit almost always is, and a
+//! vector costs far less code in the shipped wasm than a hash map.
 
 use std::collections::VecDeque;
-use std::rc::Rc;
-
-use js_sys::Function;
 use wasm_bindgen::JsValue;
 
 /// Values waiting for an id from an increasing sequence, oldest first.
@@ -45,42 +42,6 @@ impl<T> Pending<T> {
         std::mem::take(&mut self.entries)
             .into_iter()
             .map(|(_, v)| v)
-    }
-}
-
-/// Listener functions per event name, in the order added.
-#[derive(Default)]
-pub(crate) struct Listeners {
-    // Shared lists: emitting takes a snapshot (a listener may add or remove
-    // listeners) by counting a reference, not by copying every function.
-    events: Vec<(String, Rc<Vec<Function>>)>,
-}
-
-impl Listeners {
-    /// A snapshot of the listeners of `event` (`None` if there are none).
-    pub(crate) fn of(&self, event: &str) -> Option<Rc<Vec<Function>>> {
-        self.events
-            .iter()
-            .find(|(name, list)| name == event && !list.is_empty())
-            .map(|(_, list)| list.clone())
-    }
-
-    /// Adds `f` to `event`.
-    pub(crate) fn add(&mut self, event: &str, f: Function) {
-        match self.events.iter_mut().find(|(name, _)| name == event) {
-            Some((_, list)) => Rc::make_mut(list).push(f),
-            None => self.events.push((event.to_string(), Rc::new(vec![f]))),
-        }
-    }
-
-    /// Removes the first registration of `f` from `event`.
-    pub(crate) fn remove(&mut self, event: &str, f: &Function) {
-        if let Some((_, list)) = self.events.iter_mut().find(|(name, _)| name == event) {
-            let target = JsValue::from(f);
-            if let Some(i) = list.iter().position(|g| JsValue::from(g) == target) {
-                Rc::make_mut(list).remove(i);
-            }
-        }
     }
 }
 

@@ -194,12 +194,14 @@ impl Session {
     /// Outgoing messages not yet complete, in acceptance order, with their
     /// state (the outbox).
     pub fn outbox(&self) -> Vec<StoredMessage> {
-        let mut all: Vec<StoredMessage> = self
-            .inflight
-            .iter()
-            .chain(self.queue.iter())
-            .map(|o| o.stored.clone())
-            .collect();
+        // Loops, not chain/map/collect: less code in the wasm.
+        let mut all = Vec::with_capacity(self.inflight.len() + self.queue.len());
+        for o in &self.inflight {
+            all.push(o.stored.clone());
+        }
+        for o in &self.queue {
+            all.push(o.stored.clone());
+        }
         sort_by_seq(&mut all);
         all
     }
@@ -516,14 +518,12 @@ impl Session {
             self.link = Link::Down;
             self.push(Output::Close(CloseReason::Requested));
         }
-        for request in std::mem::take(&mut self.pending_requests)
-            .into_iter()
-            .chain(
-                std::mem::take(&mut self.sent_requests)
-                    .into_iter()
-                    .map(|(_, r)| r),
-            )
-        {
+        let sent = std::mem::take(&mut self.sent_requests);
+        let mut requests = std::mem::take(&mut self.pending_requests);
+        for (_, r) in sent {
+            requests.push_back(r);
+        }
+        for request in requests {
             if let Some(id) = request.id {
                 self.push(Output::Event(Event::RequestFailed {
                     id,

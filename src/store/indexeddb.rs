@@ -196,7 +196,7 @@ struct Chunk {
 const CHUNK_LEN: usize = 64;
 
 async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError> {
-    let stores: Array = ALL_STORES.iter().map(|s| JsValue::from_str(s)).collect();
+    let stores = store_names();
     let read_err = |e: JsValue| StoreError::Read(js_error(&e));
     let tx = db
         .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
@@ -218,7 +218,10 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
 
     let mut state = SessionState::default();
     let mut chunks = Vec::new();
-    for (k, v) in msg_keys.iter().zip(msg_values.iter()) {
+    // Index loops, not zip: less code in the wasm (keys and values of one
+    // getAll have the same length).
+    for i in 0..msg_keys.length() {
+        let (k, v) = (msg_keys.get(i), msg_values.get(i));
         let Some(key) = k.as_f64().map(|s| s as u64) else {
             continue;
         };
@@ -249,7 +252,8 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
     }
     // Later states (QoS 2 only, so few) override those written with the
     // messages. (Session::with_state puts the messages in seq order.)
-    for (k, v) in state_keys.iter().zip(state_values.iter()) {
+    for i in 0..state_keys.length() {
+        let (k, v) = (state_keys.get(i), state_values.get(i));
         let seq = k.as_f64().map(|s| s as u64);
         if let Some(m) = state.messages.iter_mut().find(|m| Some(m.seq) == seq) {
             let later = read_head(&v)?;
@@ -258,11 +262,11 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
             m.attempts = later.attempts;
         }
     }
-    state.incoming_qos2 = incoming_keys
-        .iter()
-        .filter_map(|k| k.as_f64())
-        .map(|k| k as u16)
-        .collect();
+    for k in incoming_keys.iter() {
+        if let Some(id) = k.as_f64() {
+            state.incoming_qos2.push(id as u16);
+        }
+    }
     for v in sub_values.iter() {
         let Some(filter) = get(&v, "filter").as_string() else {
             continue;
@@ -283,6 +287,16 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
         });
     }
     Ok((state, chunks))
+}
+
+/// The names of every object store, as a JS array (what a transaction over
+/// all of them takes).
+fn store_names() -> Array {
+    let names = Array::new();
+    for name in ALL_STORES {
+        names.push(&JsValue::from_str(name));
+    }
+    names
 }
 
 fn set(obj: &Object, key: &str, value: &JsValue) {
@@ -329,7 +343,7 @@ impl IndexedDbStore {
                 .unwrap_or_else(|| "transaction aborted".into());
             on_outcome(WriteOutcome::Failed(StoreError::Write(why)));
         });
-        let stores = ALL_STORES.iter().map(|s| JsValue::from_str(s)).collect();
+        let stores = store_names();
         Ok((
             IndexedDbStore {
                 db,

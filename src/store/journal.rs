@@ -13,7 +13,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
-use crate::codec::text::{concat, push_dec};
+use crate::codec::text::{concat, parse_dec, push_dec};
 use crate::session::{PersistOp, SessionState};
 
 use super::record::{
@@ -41,12 +41,16 @@ impl IncomingJournal {
         let storage = local_storage()?;
         let key = concat(&[name, ":incoming-qos2"]);
         let ids = match storage.get_item(&key) {
-            Ok(Some(text)) => Some(
-                text.split(',')
-                    .filter_map(|s| s.parse::<u16>().ok())
-                    .filter(|id| *id != 0)
-                    .collect(),
-            ),
+            Ok(Some(text)) => {
+                let mut ids = Vec::new();
+                for s in text.split(',') {
+                    match parse_dec(s).and_then(|n| u16::try_from(n).ok()) {
+                        Some(id) if id != 0 => ids.push(id),
+                        _ => {}
+                    }
+                }
+                Some(ids)
+            }
             _ => None,
         };
         let journal = IncomingJournal {
@@ -82,8 +86,15 @@ impl IncomingJournal {
     /// Writes the ids; false if storage refused (full or denied), which
     /// leaves IndexedDB as the record.
     fn save(&self) -> bool {
-        let text: Vec<String> = self.ids.iter().map(u16::to_string).collect();
-        if self.storage.set_item(&self.key, &text.join(",")).is_ok() {
+        // push_dec, not to_string: no core::fmt number formatting in the wasm.
+        let mut text = String::new();
+        for id in &self.ids {
+            if !text.is_empty() {
+                text.push(',');
+            }
+            push_dec(&mut text, u64::from(*id));
+        }
+        if self.storage.set_item(&self.key, &text).is_ok() {
             return true;
         }
         // The item still holds an older list, which the next load would
@@ -119,9 +130,12 @@ pub(crate) struct OutgoingJournal {
 /// A stored string of code points 0..=255 back as bytes (`None` if it
 /// holds anything else).
 fn text_to_bytes(text: &str) -> Option<Vec<u8>> {
-    text.chars()
-        .map(|c| u8::try_from(u32::from(c)).ok())
-        .collect()
+    // A loop, not collect() into an Option: less code in the wasm.
+    let mut bytes = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        bytes.push(u8::try_from(u32::from(c)).ok()?);
+    }
+    Some(bytes)
 }
 
 /// One record: `seq,length,` then `length` characters: the store's record
@@ -147,7 +161,7 @@ extern "C" {
 /// The next number up to a comma in `text`, and what follows the comma.
 fn field(text: &str) -> Option<(u64, &str)> {
     let (n, rest) = text.split_once(',')?;
-    Some((n.parse().ok()?, rest))
+    Some((parse_dec(n)?, rest))
 }
 
 /// The records of an item as (seq, head, message bytes if any). Items of
@@ -157,12 +171,7 @@ fn parse_item(key_seq: u64, value: &str) -> Vec<(u64, RecordHead, Option<Vec<u8>
     let mut out = Vec::new();
     if let Some(old) = value.strip_prefix(['M', 'S']) {
         let mut parts = old.trim_start_matches(',').splitn(5, ',');
-        let mut num = || {
-            parts
-                .next()
-                .and_then(|s| s.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
+        let mut num = || parts.next().and_then(parse_dec).unwrap_or(0);
         let head = RecordHead {
             state: state_from_code(num() as u8),
             packet_id: num() as u16,
@@ -283,10 +292,16 @@ impl OutgoingJournal {
     /// has committed.
     pub(crate) fn merge_into(&mut self, state: &mut SessionState) -> Vec<PersistOp> {
         let len = self.storage.length().unwrap_or(0);
-        let mut items: Vec<(u64, String)> = (0..len)
-            .filter_map(|i| self.storage.key(i).ok().flatten())
-            .filter_map(|k| Some((k.strip_prefix(&self.prefix)?.parse().ok()?, k)))
-            .collect();
+        // A loop, not filter_map chains: less code in the wasm.
+        let mut items: Vec<(u64, String)> = Vec::new();
+        for i in 0..len {
+            let Ok(Some(k)) = self.storage.key(i) else {
+                continue;
+            };
+            if let Some(n) = k.strip_prefix(&self.prefix).and_then(parse_dec) {
+                items.push((n, k));
+            }
+        }
         // Oldest first, so a later state of a message wins.
         crate::heapsort::sort_by_key(&mut items, |(n, _)| *n);
         let mut replay = Vec::new();
@@ -321,7 +336,10 @@ impl OutgoingJournal {
                 }
             }
         }
-        let keys = items.into_iter().map(|(_, k)| k).collect::<Vec<_>>();
+        let mut keys = Vec::with_capacity(items.len());
+        for (_, k) in items {
+            keys.push(k);
+        }
         if replay.is_empty() {
             // Items that name nothing still pending (their writes committed).
             self.remove(&keys);
