@@ -12,6 +12,7 @@
 // Options: url, topic (filter; optional), qos (2), clientId + clean (false keeps a persistent
 // session across a broker restart: it then reconnects every 100 ms).
 import mqtt from "mqtt";
+import { pollUntil } from "./poll.mjs";
 
 export class Observer {
   constructor(client) {
@@ -52,22 +53,7 @@ export class Observer {
 
   /** Resolves when pred() is truthy (checked every 10 ms), rejects after ms. */
   waitFor(pred, ms, what = "condition") {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const tick = () => {
-        let v;
-        try {
-          v = pred();
-        } catch (e) {
-          reject(e);
-          return;
-        }
-        if (v) resolve(v);
-        else if (Date.now() - started > ms) reject(new Error(`observer: timed out after ${ms} ms waiting for ${what}`));
-        else setTimeout(tick, 10);
-      };
-      tick();
-    });
+    return pollUntil(pred, { ms, what, prefix: "observer: " });
   }
 
   publish(topic, payload, opts = {}) {

@@ -1,26 +1,12 @@
 // Event-waiting helpers the test pages share (client.html, durable.mjs), exposed as `window.t`.
 // Every wait has a timeout and resolves on an event or a condition, never after a fixed sleep.
 import { MqttError } from "/pkg/wasmqtt.js";
+import { pollUntil } from "../poll.mjs";
 
 export const t = {
   /** Resolves when pred() is truthy (checked every few ms), rejects after ms. */
   waitFor(pred, ms = 5000, what = "condition") {
-    return new Promise((resolve, reject) => {
-      const started = performance.now();
-      const check = () => {
-        let v;
-        try {
-          v = pred();
-        } catch (e) {
-          reject(e);
-          return;
-        }
-        if (v) resolve(v);
-        else if (performance.now() - started > ms) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-        else setTimeout(check, 2);
-      };
-      check();
-    });
+    return pollUntil(pred, { ms, what, every: 2 });
   },
   /** The next `name` event of `client`, with its arguments. */
   once(client, name, ms = 5000) {
