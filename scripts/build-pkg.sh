@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/:
-#   cargo build (release, wasm32) -> wasm-bindgen --target web -> wasm-opt -Oz (npm binaryen)
+#   cargo build (release, wasm32) -> wasm-bindgen --target web -> panics trap at once
+#   (scripts/panic-abort.mjs) -> wasm-opt -Oz (npm binaryen)
 #   -> short import/export names (scripts/minify-names.mjs) -> terser -> pkg/package.json, then prints the sizes.
 # Idempotent: when the compiled wasm, the tools and the hand-written .d.ts are unchanged and
 # pkg/ is complete, the wasm-bindgen and wasm-opt steps are skipped.
@@ -53,7 +54,7 @@ want_stamp=$(
     [ -x "$root/node_modules/.bin/terser" ] && "$root/node_modules/.bin/terser" --version
     [ -f "$dts_src" ] && sha256sum "$dts_src"
     echo "version=$version"
-    sha256sum "$0" scripts/minify-names.mjs
+    sha256sum "$0" scripts/minify-names.mjs scripts/panic-abort.mjs
   } | sha256sum | cut -d' ' -f1
 )
 
@@ -80,6 +81,9 @@ else
   fi
 
   if [ "$use_opt" = 1 ]; then
+    # Panics trap at once instead of formatting a message no one sees (see the script).
+    node scripts/panic-abort.mjs "$out/${name}_bg.wasm" "$out/${name}_bg.abort.wasm"
+    mv "$out/${name}_bg.abort.wasm" "$out/${name}_bg.wasm"
     log "wasm-opt -Oz ($("$wasm_opt" --version))"
     # No names/debug info, producers or target_features sections in the release module.
     "$wasm_opt" -Oz "${wasm_opt_flags[@]}" --strip-debug --strip-producers --strip-target-features \
@@ -159,7 +163,7 @@ printf '  %-20s %9d B raw %9d B gzip -9\n' "total" "$((wasm_raw + js_raw + snip_
 
 # Size budget (gzip -9 of everything a page loads). The target is 60 KB; this line only keeps
 # what was won: raise it on purpose, with the reason in the commit, never silently.
-budget=${WASMQTT_SIZE_BUDGET:-74500}
+budget=${WASMQTT_SIZE_BUDGET:-73000}
 total_gz=$((wasm_gz + js_gz + snip_gz))
 if [ "$use_opt" = 1 ] && [ "$total_gz" -gt "$budget" ]; then
   echo "build-pkg: pkg/ is $total_gz B gzip, over the budget of $budget B (WASMQTT_SIZE_BUDGET)" >&2

@@ -1,0 +1,68 @@
+// Replaces the body of every panic entry point in the wasm with `unreachable`: the wasm gets what
+// nightly Rust calls `panic_immediate_abort`, which stable Rust cannot build.
+//
+//   node scripts/panic-abort.mjs IN.wasm OUT.wasm
+//
+// Why it changes nothing a user can see: the release build has `panic = "abort"`, and on
+// wasm32-unknown-unknown the standard library's panic hook writes to a stderr that does not
+// exist, so a panic already ends in `unreachable` (a `RuntimeError` in JS) with its message
+// formatted for no one. Formatting that message is what keeps `core::fmt` (padding, integer
+// Display, the payload types) in the module; without the bodies wasm-opt drops about 1.2 KB of
+// gzip. The crate is written not to panic on any input at all (see README).
+//
+// Runs on wasm-bindgen's output, which still has the name section (Cargo.toml keeps symbols,
+// wasm-opt strips them later). Fails when it finds none of the entry points, so a toolchain
+// that renames them cannot silently undo the saving.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import binaryen from "binaryen";
+
+const [input, output] = process.argv.slice(2);
+if (!input || !output) {
+  console.error("usage: node scripts/panic-abort.mjs IN.wasm OUT.wasm");
+  process.exit(2);
+}
+
+// Symbol paths (the crate hash in brackets removed) of functions that exist only to panic or
+// to format a panic. Every one of them diverges.
+const PANIC_PATHS = [
+  /rust_begin_unwind$/, // std's #[panic_handler]
+  /^(core|std)::panicking::/,
+  /^<std::panicking::/,
+  /^core::ptr::drop_in_place::<std::panicking::/,
+  /^std::sys::backtrace::__rust_end_short_backtrace::<std::panicking::/,
+  /^core::cell::(lazy::)?panic_/,
+  /^std::thread::local::panic_access_error$/,
+  /^core::slice::index::slice_[a-z_]*fail$/,
+  /^core::option::(expect|unwrap)_failed$/,
+  /^core::result::unwrap_failed$/,
+];
+
+const module = binaryen.readBinary(readFileSync(input));
+const F = binaryen.Features;
+module.setFeatures(
+  F.BulkMemory | F.BulkMemoryOpt | F.ReferenceTypes | F.SignExt | F.NontrappingFPToInt | F.MutableGlobals | F.Multivalue,
+);
+
+const stubs = [];
+for (let i = 0; i < module.getNumFunctions(); i++) {
+  const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+  if (info.module) continue; // an import
+  const path = info.name.replace(/\[[0-9a-f]+\]/g, "");
+  if (PANIC_PATHS.some((re) => re.test(path))) stubs.push(info);
+}
+if (!stubs.some((f) => /rust_begin_unwind$/.test(f.name))) {
+  console.error("panic-abort: no rust_begin_unwind in the name section (names stripped?)");
+  process.exit(1);
+}
+for (const f of stubs) {
+  // Same name and signature, body `unreachable`: every call site stays valid.
+  module.removeFunction(f.name);
+  module.addFunction(f.name, f.params, f.results, [], module.unreachable());
+}
+if (!module.validate()) {
+  console.error("panic-abort: the rewritten module does not validate");
+  process.exit(1);
+}
+writeFileSync(output, module.emitBinary());
+console.log(`panic-abort: ${stubs.length} panic functions now trap at once`);
