@@ -8,7 +8,7 @@
 // exist, so a panic already ends in `unreachable` (a `RuntimeError` in JS) with its message
 // formatted for no one. Formatting that message is what keeps `core::fmt` (padding, integer
 // Display, the payload types) in the module; without the bodies wasm-opt drops about 1.2 KB of
-// gzip. The crate is written not to panic on any input at all (see README).
+// gzip. (No input is meant to make the crate panic: a panic is a bug, with or without a message.)
 //
 // Runs on wasm-bindgen's output, which still has the name section (Cargo.toml keeps symbols,
 // wasm-opt strips them later). Fails when it finds none of the entry points, so a toolchain
