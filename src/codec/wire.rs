@@ -103,6 +103,7 @@ impl<'a> Reader<'a> {
 
     /// Like [`Reader::str`], and also tells whether the string contains a
     /// wildcard (`+` or `#`), found by the same scan of the bytes.
+    #[inline]
     pub(crate) fn str_scanned(&mut self) -> Result<(&'a str, bool), DecodeError> {
         let bytes = self.binary()?;
         let scan = Scan::of(bytes);
@@ -111,7 +112,7 @@ impl<'a> Reader<'a> {
         }
         let s = if scan.ascii {
             // SAFETY: every byte is below 0x80 (the scan checked each one,
-            // a word at a time in `is_plain` or one by one), and a sequence
+            // several at a time in `is_plain` or one by one), and a sequence
             // of ASCII bytes is valid UTF-8. Topics are almost always ASCII;
             // validating them again was about a seventh of the work of
             // receiving a message.
@@ -140,23 +141,71 @@ struct Scan {
 }
 
 impl Scan {
-    /// Plain strings (nearly every topic) are recognised eight bytes at a
-    /// time; the others, and strings shorter than a word, are scanned byte
-    /// by byte for each answer.
+    /// Plain strings (nearly every topic) are recognised a word or a
+    /// vector at a time; the others, and strings shorter than a word, are
+    /// scanned byte by byte for each answer.
+    // Inlined into the string readers; the byte by byte scan is not.
+    #[inline]
     fn of(bytes: &[u8]) -> Scan {
         if is_plain(bytes) {
-            return Scan {
+            Scan {
                 nul: false,
                 wildcard: false,
                 ascii: true,
-            };
+            }
+        } else {
+            Scan::bytewise(bytes)
         }
+    }
+
+    #[inline(never)]
+    fn bytewise(bytes: &[u8]) -> Scan {
         Scan {
             nul: bytes.contains(&0),
             wildcard: bytes.iter().any(|&b| b == b'+' || b == b'#'),
             ascii: bytes.is_ascii(),
         }
     }
+}
+
+/// [`is_plain_words`], sixteen bytes at a time for strings of sixteen bytes
+/// or more, on targets whose baseline has 128-bit vectors (SSE2, NEON),
+/// into which the compiler turns the per-byte test of [`plain_block`].
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline]
+fn is_plain(bytes: &[u8]) -> bool {
+    let Some(last_start) = bytes.len().checked_sub(16) else {
+        return is_plain_words(bytes);
+    };
+    // The last sixteen bytes, overlapping the blocks: covers the remainder
+    // without copying it (checking a byte twice changes nothing).
+    let mut plain = plain_block(bytes.get(last_start..).unwrap_or_default());
+    for block in bytes.chunks_exact(16) {
+        plain &= plain_block(block);
+    }
+    plain
+}
+
+/// True when `block` is sixteen bytes, each ASCII and none 0x00, `+` or
+/// `#`. No early exit and no branch per byte, so it compiles to a few
+/// vector instructions.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline(always)]
+fn plain_block(block: &[u8]) -> bool {
+    let Ok(block) = <&[u8; 16]>::try_from(block) else {
+        return false;
+    };
+    let mut bad = 0u8;
+    for &b in block {
+        // 0x00 wraps to 0xFF; `+` (0x2B) and `#` (0x23) differ only in bit 3.
+        bad |= u8::from(b.wrapping_sub(1) >= 0x7F) | u8::from((b | 0x08) == b'+');
+    }
+    bad == 0
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn is_plain(bytes: &[u8]) -> bool {
+    is_plain_words(bytes)
 }
 
 /// True when `bytes` holds at least eight bytes and each is ASCII and none
@@ -167,7 +216,7 @@ impl Scan {
 /// or above 0x7F. `+` (0x2B) and `#` (0x23) differ only in bit 3, and no
 /// other byte becomes 0x2B when bit 3 is set, so they are the 0x00 bytes
 /// of `(x | 0x08..08) ^ 0x2B..2B`, whose high bits are those of `x`.
-fn is_plain(bytes: &[u8]) -> bool {
+fn is_plain_words(bytes: &[u8]) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     fn load(chunk: &[u8]) -> u64 {
@@ -230,4 +279,38 @@ pub(crate) fn put_bin(out: &mut Vec<u8>, b: &[u8]) {
 /// Appends a UTF-8 string; its length was checked by [`str_len`].
 pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_bin(out, s.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_plain, is_plain_words};
+
+    /// The definition `is_plain` must match, byte by byte.
+    fn plain_bytewise(bytes: &[u8]) -> bool {
+        bytes
+            .iter()
+            .all(|&b| b != 0 && b < 0x80 && b != b'+' && b != b'#')
+    }
+
+    #[test]
+    fn plain_scans_are_exact_at_every_length_and_position() {
+        let specials = [
+            0x00, b'+', b'#', 0x80, 0xFF, 0x7F, 0x01, 0x2A, 0x2C, 0x22, 0x24,
+        ];
+        for len in 0..80 {
+            let mut bytes = vec![b'a'; len];
+            let expected = len >= 8;
+            assert_eq!(is_plain_words(&bytes), expected, "len {len}");
+            assert_eq!(is_plain(&bytes), expected, "len {len}");
+            for at in 0..len {
+                for &special in &specials {
+                    bytes[at] = special;
+                    let expected = len >= 8 && plain_bytewise(&bytes);
+                    assert_eq!(is_plain_words(&bytes), expected, "{len} {at} {special}");
+                    assert_eq!(is_plain(&bytes), expected, "{len} {at} {special}");
+                }
+                bytes[at] = b'a';
+            }
+        }
+    }
 }
