@@ -3,7 +3,7 @@
 //! the packet body in [`super::parse`].
 
 use super::error::DecodeError;
-use super::packet::{Packet, PacketType, ProtocolVersion};
+use super::packet::{Packet, PacketType, ProtocolVersion, Publish};
 use super::properties::Properties;
 use super::{parse, varint};
 
@@ -38,11 +38,12 @@ pub fn decode(
 
 /// [`decode`], taking a PUBLISH's topic and payload allocations from
 /// `spares` when it has some.
+#[inline]
 fn decode_reusing(
     buf: &[u8],
     version: ProtocolVersion,
     max_packet_size: usize,
-    spares: &mut Vec<Spare>,
+    spares: &mut Vec<Publish>,
 ) -> Result<Option<(Packet, usize)>, DecodeError> {
     let Some((&first, rest)) = buf.split_first() else {
         return Ok(None);
@@ -133,12 +134,10 @@ pub struct Decoder {
     start: usize,
     version: ProtocolVersion,
     max_packet_size: usize,
-    /// Allocations of delivered messages, for the next PUBLISHes.
-    spares: Vec<Spare>,
+    /// Delivered messages (properties cleared), whose allocations the
+    /// next PUBLISHes reuse.
+    spares: Vec<Publish>,
 }
-
-/// A topic, payload and property-set allocation given back for reuse.
-pub(crate) type Spare = (String, Vec<u8>, Properties);
 
 /// Spare allocations kept at most, and the largest kept: enough for the
 /// PUBLISHes of one received frame, without holding on to a large payload.
@@ -162,11 +161,19 @@ impl Decoder {
     /// PUBLISHes reuse their allocations instead of allocating (a few are
     /// kept, none large).
     pub fn recycle(&mut self, topic: String, payload: Vec<u8>, properties: Properties) {
+        self.recycle_publish(Publish::spare(topic, payload, properties));
+    }
+
+    /// [`Decoder::recycle`] of a whole PUBLISH: it is kept as it is (its
+    /// properties cleared), and the next PUBLISH is decoded into it.
+    #[inline]
+    pub fn recycle_publish(&mut self, mut message: Publish) {
         if self.spares.len() < SPARES
-            && topic.capacity() <= SPARE_MAX_BYTES
-            && payload.capacity() <= SPARE_MAX_BYTES
+            && message.topic.capacity() <= SPARE_MAX_BYTES
+            && message.payload.capacity() <= SPARE_MAX_BYTES
         {
-            self.spares.push((topic, payload, properties.cleared()));
+            message.properties = message.properties.cleared();
+            self.spares.push(message);
         }
     }
 

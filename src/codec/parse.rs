@@ -3,7 +3,6 @@
 //! specification states for a receiver is enforced with its own error, and
 //! the body must be consumed exactly.
 
-use super::decode::Spare;
 use super::error::DecodeError;
 use super::packet::{
     Auth, ConnAck, Connect, Disconnect, Packet, PacketType, ProtocolVersion, PubResp, Publish, QoS,
@@ -19,13 +18,35 @@ use super::wire::Reader;
 /// Decodes the body of a packet whose fixed header was already checked.
 /// `minimal_header` tells whether the remaining length was in its shortest
 /// form, which MQTT 5 CONNECT requires.
+#[inline]
 pub(crate) fn body(
     kind: PacketType,
     flags: u8,
     body: &[u8],
     version: ProtocolVersion,
     minimal_header: bool,
-    spares: &mut Vec<Spare>,
+    spares: &mut Vec<Publish>,
+) -> Result<Packet, DecodeError> {
+    // PUBLISH, the packet that comes by the thousand, is decoded inline
+    // (in the session's receive loop): `publish` reads the body to its end.
+    if kind == PacketType::Publish {
+        let mut r = Reader::new(body);
+        let p = publish(&mut r, flags, version == ProtocolVersion::V5, spares)?;
+        return Ok(Packet::Publish(p));
+    }
+    other_body(kind, flags, body, version, minimal_header, spares)
+}
+
+/// [`body`] of every packet but PUBLISH (which it also decodes, the same
+/// way, though [`body`] never passes one).
+#[inline(never)]
+fn other_body(
+    kind: PacketType,
+    flags: u8,
+    body: &[u8],
+    version: ProtocolVersion,
+    minimal_header: bool,
+    spares: &mut Vec<Publish>,
 ) -> Result<Packet, DecodeError> {
     let v5 = version == ProtocolVersion::V5;
     let mut r = Reader::new(body);
@@ -174,14 +195,13 @@ fn connack(r: &mut Reader<'_>, v5: bool) -> Result<ConnAck, DecodeError> {
 }
 
 /// MQTT 5.0 §3.3, MQTT 3.1.1 §3.3. The fixed header flags were checked.
+#[inline]
 fn publish(
     r: &mut Reader<'_>,
     flags: u8,
     v5: bool,
-    spares: &mut Vec<Spare>,
+    spares: &mut Vec<Publish>,
 ) -> Result<Publish, DecodeError> {
-    // Allocations of an earlier, delivered message when there are some.
-    let (mut owned_topic, mut payload, mut properties) = spares.pop().unwrap_or_default();
     let qos = QoS::from_u8((flags >> 1) & 0b11).ok_or(DecodeError::InvalidQoS)?;
     let (topic, wildcard) = r.str_scanned()?;
     if wildcard {
@@ -192,26 +212,27 @@ fn publish(
     } else {
         packet_id(r)?
     };
+    // An earlier, delivered message when there is one: filled in place,
+    // its allocations reused.
+    let mut p = spares
+        .pop()
+        .unwrap_or_else(|| Publish::spare(String::new(), Vec::new(), Properties::default()));
     if v5 {
-        prop_codec::decode(r, PropContext::Publish, &mut properties)?;
+        prop_codec::decode(r, PropContext::Publish, &mut p.properties)?;
     }
     // MQTT 5 allows an empty topic when a topic alias stands for it.
-    if topic.is_empty() && properties.topic_alias.is_none() {
+    if topic.is_empty() && p.properties.topic_alias.is_none() {
         return Err(DecodeError::InvalidTopic(TopicError::Empty));
     }
-    owned_topic.clear();
-    owned_topic.push_str(topic);
-    payload.clear();
-    payload.extend_from_slice(r.rest());
-    Ok(Publish {
-        dup: flags & 0b1000 != 0,
-        qos,
-        retain: flags & 0b0001 != 0,
-        topic: owned_topic,
-        packet_id,
-        payload,
-        properties,
-    })
+    p.topic.clear();
+    p.topic.push_str(topic);
+    p.payload.clear();
+    p.payload.extend_from_slice(r.rest());
+    p.dup = flags & 0b1000 != 0;
+    p.qos = qos;
+    p.retain = flags & 0b0001 != 0;
+    p.packet_id = packet_id;
+    Ok(p)
 }
 
 /// PUBACK, PUBREC, PUBREL, PUBCOMP: MQTT 5.0 §3.4-3.7, MQTT 3.1.1 §3.4-3.7.

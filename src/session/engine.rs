@@ -387,8 +387,7 @@ impl Session {
     /// is done with it: the next received messages reuse its topic,
     /// payload and property-set allocations instead of allocating. Optional.
     pub fn recycle_message(&mut self, message: Publish) {
-        self.decoder
-            .recycle(message.topic, message.payload, message.properties);
+        self.decoder.recycle_publish(message);
     }
 
     // ----- commands -----------------------------------------------------
@@ -1176,7 +1175,9 @@ impl Session {
             };
         }
         match packet {
-            Packet::Publish(p) => self.on_publish(p, now)?,
+            // handle_bytes hands every PUBLISH to on_publish while the link
+            // is up, and calls this only while it is not down.
+            Packet::Publish(_) => return Err(ProtocolError::UnexpectedPacket(PacketType::Publish)),
             Packet::PubAck(ack) => {
                 if let Some(entry) =
                     self.take_inflight(ack.packet_id, QoS::AtLeastOnce, &[MessageState::Sent])
@@ -1291,32 +1292,41 @@ impl Session {
         }
     }
 
+    // Inlined into handle_bytes, its one caller: the decoded message is
+    // moved straight to the output queue. QoS 2 is handled out of line.
+    #[inline(always)]
     fn on_publish(&mut self, mut p: Publish, now: u64) -> Result<(), ProtocolError> {
         if let Some(alias) = p.properties.topic_alias {
             self.in_aliases.resolve(alias, &mut p.topic)?;
         }
-        match p.qos {
-            QoS::AtMostOnce => self.push(Output::Event(Event::Message(p))),
-            QoS::AtLeastOnce => {
-                let packet_id = p.packet_id;
-                self.push(Output::Event(Event::Message(p)));
-                self.send_ack(PacketType::PubAck, packet_id, 0, now);
-            }
-            QoS::ExactlyOnce => {
-                let packet_id = p.packet_id;
-                if !self.incoming_qos2.contains(packet_id) {
-                    if self.incoming_qos2.len() >= self.in_receive_max {
-                        return Err(ProtocolError::ReceiveMaximumExceeded);
-                    }
-                    self.incoming_qos2.insert(packet_id);
-                    if self.config.durable {
-                        self.push(Output::Persist(PersistOp::PutIncoming { packet_id }));
-                    }
-                    self.push(Output::Event(Event::Message(p)));
-                }
-                self.send_ack(PacketType::PubRec, packet_id, 0, now);
-            }
+        if p.qos == QoS::ExactlyOnce {
+            return self.on_publish_qos2(p, now);
         }
+        let packet_id = p.packet_id;
+        let qos1 = p.qos == QoS::AtLeastOnce;
+        self.push(Output::Event(Event::Message(p)));
+        if qos1 {
+            self.send_ack(PacketType::PubAck, packet_id, 0, now);
+        }
+        Ok(())
+    }
+
+    /// A QoS 2 PUBLISH: delivered once per packet id until PUBREL, always
+    /// answered with PUBREC.
+    #[inline(never)]
+    fn on_publish_qos2(&mut self, p: Publish, now: u64) -> Result<(), ProtocolError> {
+        let packet_id = p.packet_id;
+        if !self.incoming_qos2.contains(packet_id) {
+            if self.incoming_qos2.len() >= self.in_receive_max {
+                return Err(ProtocolError::ReceiveMaximumExceeded);
+            }
+            self.incoming_qos2.insert(packet_id);
+            if self.config.durable {
+                self.push(Output::Persist(PersistOp::PutIncoming { packet_id }));
+            }
+            self.push(Output::Event(Event::Message(p)));
+        }
+        self.send_ack(PacketType::PubRec, packet_id, 0, now);
         Ok(())
     }
 }
