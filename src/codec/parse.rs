@@ -34,24 +34,22 @@ pub(crate) fn body(
         let p = publish(&mut r, flags, version == ProtocolVersion::V5, spares)?;
         return Ok(Packet::Publish(p));
     }
-    other_body(kind, flags, body, version, minimal_header, spares)
+    other_body(kind, body, version, minimal_header)
 }
 
-/// [`body`] of every packet but PUBLISH (which it also decodes, the same
-/// way, though [`body`] never passes one).
+/// [`body`] of every packet but PUBLISH.
 #[inline(never)]
 fn other_body(
     kind: PacketType,
-    flags: u8,
     body: &[u8],
     version: ProtocolVersion,
     minimal_header: bool,
-    spares: &mut Vec<Publish>,
 ) -> Result<Packet, DecodeError> {
     let v5 = version == ProtocolVersion::V5;
     let mut r = Reader::new(body);
     let packet = match kind {
-        PacketType::Publish => Packet::Publish(publish(&mut r, flags, v5, spares)?),
+        // Decoded by `body`, which never passes one here.
+        PacketType::Publish => return Err(DecodeError::InvalidPacketType(3)),
         PacketType::PubAck => Packet::PubAck(pub_resp(&mut r, kind, v5)?),
         PacketType::PubRec => Packet::PubRec(pub_resp(&mut r, kind, v5)?),
         PacketType::PubRel => Packet::PubRel(pub_resp(&mut r, kind, v5)?),

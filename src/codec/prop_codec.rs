@@ -125,6 +125,7 @@ impl PropContext {
 /// Reads a property block (length prefix included) into `props`, which
 /// should start empty. Enforces the allowed set of `ctx`, single occurrence
 /// of single-valued properties and the value ranges of the specification.
+#[inline]
 pub(crate) fn decode(
     r: &mut Reader<'_>,
     ctx: PropContext,

@@ -144,8 +144,9 @@ impl Scan {
     /// Plain strings (nearly every topic) are recognised a word or a
     /// vector at a time; the others, and strings shorter than a word, are
     /// scanned byte by byte for each answer.
-    // Inlined into the string readers; the byte by byte scan is not.
-    #[inline]
+    // Inlined into the string readers where vectors make it short; the
+    // byte by byte scan is not.
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline)]
     fn of(bytes: &[u8]) -> Scan {
         if is_plain(bytes) {
             Scan {
@@ -158,7 +159,8 @@ impl Scan {
         }
     }
 
-    #[inline(never)]
+    // Out of line where `of` is inlined; as it was (in `of`) elsewhere.
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(never))]
     fn bytewise(bytes: &[u8]) -> Scan {
         Scan {
             nul: bytes.contains(&0),
