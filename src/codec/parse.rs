@@ -3,6 +3,7 @@
 //! specification states for a receiver is enforced with its own error, and
 //! the body must be consumed exactly.
 
+use super::decode::Slots;
 use super::error::DecodeError;
 use super::packet::{
     Auth, ConnAck, Connect, Disconnect, Packet, PacketType, ProtocolVersion, PubResp, Publish, QoS,
@@ -25,16 +26,32 @@ pub(crate) fn body(
     body: &[u8],
     version: ProtocolVersion,
     minimal_header: bool,
-    spares: &mut Vec<Publish>,
-) -> Result<Packet, DecodeError> {
+    slots: &mut Slots,
+) -> Result<(), DecodeError> {
     // PUBLISH, the packet that comes by the thousand, is decoded inline
-    // (in the session's receive loop): `publish` reads the body to its end.
+    // (in the session's receive loop) and in place, into the last spare:
+    // `publish` reads the body to its end.
     if kind == PacketType::Publish {
-        let mut r = Reader::new(body);
-        let p = publish(&mut r, flags, version == ProtocolVersion::V5, spares)?;
-        return Ok(Packet::Publish(p));
+        let spares = &mut slots.spares;
+        if spares.is_empty() {
+            spares.push(Publish::spare(
+                String::new(),
+                Vec::new(),
+                Properties::default(),
+            ));
+        }
+        if let Some(p) = spares.last_mut() {
+            let mut r = Reader::new(body);
+            if let Err(e) = publish(&mut r, flags, version == ProtocolVersion::V5, p) {
+                // Its properties may be half decoded: not a spare any more.
+                spares.pop();
+                return Err(e);
+            }
+        }
+        return Ok(());
     }
-    other_body(kind, body, version, minimal_header)
+    slots.packet = Some(other_body(kind, body, version, minimal_header)?);
+    Ok(())
 }
 
 /// [`body`] of every packet but PUBLISH.
@@ -192,14 +209,10 @@ fn connack(r: &mut Reader<'_>, v5: bool) -> Result<ConnAck, DecodeError> {
     })
 }
 
-/// MQTT 5.0 §3.3, MQTT 3.1.1 §3.3. The fixed header flags were checked.
+/// MQTT 5.0 §3.3, MQTT 3.1.1 §3.3, into `p` (whose properties are empty),
+/// reusing its allocations. The fixed header flags were checked.
 #[inline]
-fn publish(
-    r: &mut Reader<'_>,
-    flags: u8,
-    v5: bool,
-    spares: &mut Vec<Publish>,
-) -> Result<Publish, DecodeError> {
+fn publish(r: &mut Reader<'_>, flags: u8, v5: bool, p: &mut Publish) -> Result<(), DecodeError> {
     let qos = QoS::from_u8((flags >> 1) & 0b11).ok_or(DecodeError::InvalidQoS)?;
     let (topic, wildcard) = r.str_scanned()?;
     if wildcard {
@@ -210,11 +223,6 @@ fn publish(
     } else {
         packet_id(r)?
     };
-    // An earlier, delivered message when there is one: filled in place,
-    // its allocations reused.
-    let mut p = spares
-        .pop()
-        .unwrap_or_else(|| Publish::spare(String::new(), Vec::new(), Properties::default()));
     if v5 {
         prop_codec::decode(r, PropContext::Publish, &mut p.properties)?;
     }
@@ -230,7 +238,7 @@ fn publish(
     p.qos = qos;
     p.retain = flags & 0b0001 != 0;
     p.packet_id = packet_id;
-    Ok(p)
+    Ok(())
 }
 
 /// PUBACK, PUBREC, PUBREL, PUBCOMP: MQTT 5.0 §3.4-3.7, MQTT 3.1.1 §3.4-3.7.

@@ -277,13 +277,18 @@ impl Session {
         let mut input = bytes;
         // Checked here, the common end (everything decoded) costs no call.
         while !input.is_empty() || self.decoder.buffered() > 0 {
-            match self.decoder.next_packet_from(&mut input) {
-                Ok(Some(packet)) => {
+            match self.decoder.next_from(&mut input) {
+                Ok(Some(())) => {
                     self.ping_sent_at = None;
                     self.last_received = now;
-                    let handled = match packet {
-                        Packet::Publish(p) if self.link == Link::Up => self.on_publish(p, now),
-                        other => self.handle_packet(other, now),
+                    let handled = match self.decoder.take_packet() {
+                        Some(packet) => self.handle_packet(packet, now),
+                        None if self.link == Link::Up => self.on_publish(now),
+                        None => {
+                            // A PUBLISH while connecting.
+                            self.decoder.take_publish();
+                            Err(ProtocolError::UnexpectedPacket(PacketType::Publish))
+                        }
                     };
                     if let Err(e) = handled {
                         self.close(CloseReason::Protocol(e));
@@ -1292,20 +1297,32 @@ impl Session {
         }
     }
 
-    // Inlined into handle_bytes, its one caller: the decoded message is
-    // moved straight to the output queue. QoS 2 is handled out of line.
+    /// The PUBLISH the decoder just decoded, left in place there until it
+    /// is delivered: it is moved once, into the output queue.
+    // Inlined into handle_bytes, its one caller. QoS 2 is handled out of
+    // line.
     #[inline(always)]
-    fn on_publish(&mut self, mut p: Publish, now: u64) -> Result<(), ProtocolError> {
+    fn on_publish(&mut self, now: u64) -> Result<(), ProtocolError> {
+        let Some(p) = self.decoder.decoded_publish() else {
+            return Ok(());
+        };
         if let Some(alias) = p.properties.topic_alias {
-            self.in_aliases.resolve(alias, &mut p.topic)?;
+            if let Err(e) = self.in_aliases.resolve(alias, &mut p.topic) {
+                self.decoder.take_publish();
+                return Err(e);
+            }
         }
-        if p.qos == QoS::ExactlyOnce {
-            return self.on_publish_qos2(p, now);
+        let (qos, packet_id) = (p.qos, p.packet_id);
+        if qos == QoS::ExactlyOnce {
+            return match self.decoder.take_publish() {
+                Some(p) => self.on_publish_qos2(p, now),
+                None => Ok(()),
+            };
         }
-        let packet_id = p.packet_id;
-        let qos1 = p.qos == QoS::AtLeastOnce;
-        self.push(Output::Event(Event::Message(p)));
-        if qos1 {
+        if let Some(p) = self.decoder.take_publish() {
+            self.push(Output::Event(Event::Message(p)));
+        }
+        if qos == QoS::AtLeastOnce {
             self.send_ack(PacketType::PubAck, packet_id, 0, now);
         }
         Ok(())
