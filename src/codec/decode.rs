@@ -47,11 +47,25 @@ pub(crate) struct Slots {
     /// Delivered messages (properties cleared), whose allocations the
     /// next PUBLISHes reuse; a decoded PUBLISH is the last one.
     pub(crate) spares: Vec<Publish>,
-    /// A decoded packet other than PUBLISH; `None` after a PUBLISH.
+    /// A decoded packet other than PUBLISH, or a PUBLISH when there was
+    /// no spare; `None` after a PUBLISH decoded into the last spare.
     pub(crate) packet: Option<Packet>,
 }
 
 impl Slots {
+    /// Makes sure there is a spare for the next PUBLISH to be decoded
+    /// into, so that it stays there (a Decoder always calls this first).
+    #[inline]
+    fn keep_a_spare(&mut self) {
+        if self.spares.is_empty() {
+            self.spares.push(Publish::spare(
+                String::new(),
+                Vec::new(),
+                Properties::default(),
+            ));
+        }
+    }
+
     /// Takes the packet just decoded (always there).
     fn take(&mut self) -> Option<Packet> {
         match self.packet.take() {
@@ -223,6 +237,7 @@ impl Decoder {
 
     /// [`Decoder::next_packet`], leaving the packet in the slots.
     fn next_buffered(&mut self) -> Result<Option<()>, DecodeError> {
+        self.slots.keep_a_spare();
         let pending = self.buf.get(self.start..).unwrap_or_default();
         match decode_reusing(pending, self.version, self.max_packet_size, &mut self.slots)? {
             Some(consumed) => {
@@ -257,6 +272,7 @@ impl Decoder {
             if input.is_empty() {
                 return Ok(None);
             }
+            self.slots.keep_a_spare();
             if let Some(used) =
                 decode_reusing(input, self.version, self.max_packet_size, &mut self.slots)?
             {
@@ -286,7 +302,8 @@ impl Decoder {
     }
 
     /// Takes the packet other than PUBLISH that [`Decoder::next_from`]
-    /// just decoded; `None` when it decoded a PUBLISH.
+    /// just decoded; `None` when it decoded a PUBLISH (always into a spare:
+    /// the decoder keeps one).
     pub(crate) fn take_packet(&mut self) -> Option<Packet> {
         self.slots.packet.take()
     }

@@ -29,24 +29,29 @@ pub(crate) fn body(
     slots: &mut Slots,
 ) -> Result<(), DecodeError> {
     // PUBLISH, the packet that comes by the thousand, is decoded inline
-    // (in the session's receive loop) and in place, into the last spare:
-    // `publish` reads the body to its end.
+    // (in the session's receive loop) and in place, into the last spare
+    // (a Decoder keeps one): `publish` reads the body to its end.
     if kind == PacketType::Publish {
-        let spares = &mut slots.spares;
-        if spares.is_empty() {
-            spares.push(Publish::spare(
+        let mut r = Reader::new(body);
+        // No spare (`decode`): a new message, for the packet slot.
+        let mut new = None;
+        let p = match slots.spares.last_mut() {
+            Some(p) => p,
+            None => new.insert(Publish::spare(
                 String::new(),
                 Vec::new(),
                 Properties::default(),
-            ));
-        }
-        if let Some(p) = spares.last_mut() {
-            let mut r = Reader::new(body);
-            if let Err(e) = publish(&mut r, flags, version == ProtocolVersion::V5, p) {
+            )),
+        };
+        if let Err(e) = publish(&mut r, flags, version == ProtocolVersion::V5, p) {
+            if new.is_none() {
                 // Its properties may be half decoded: not a spare any more.
-                spares.pop();
-                return Err(e);
+                slots.spares.pop();
             }
+            return Err(e);
+        }
+        if let Some(p) = new {
+            slots.packet = Some(Packet::Publish(p));
         }
         return Ok(());
     }
