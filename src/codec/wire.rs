@@ -173,8 +173,10 @@ impl Scan {
 /// [`is_plain_words`], sixteen bytes at a time for strings of sixteen bytes
 /// or more, on targets whose baseline has 128-bit vectors (SSE2, NEON),
 /// into which the compiler turns the per-byte test of [`plain_block`].
+// Out of line: inlined into the receive loop, its vector constants were
+// reloaded after every call there (to memcpy) and cost more than the call.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-#[inline]
+#[inline(never)]
 fn is_plain(bytes: &[u8]) -> bool {
     let Some(last_start) = bytes.len().checked_sub(16) else {
         return is_plain_words(bytes);
