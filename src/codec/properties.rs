@@ -216,7 +216,7 @@ impl Slot {
         } else {
             // Strings, binary data or a vector, or values lent out by
             // `DerefMut`.
-            self.values = PropertyValues::default();
+            self.values = PropertyValues::EMPTY;
         }
     }
 
