@@ -112,7 +112,7 @@ impl<'a> Reader<'a> {
         }
         let s = if scan.ascii {
             // SAFETY: every byte is below 0x80 (the scan checked each one,
-            // several at a time in `is_plain` or one by one), and a sequence
+            // a word at a time in `is_plain` or one by one), and a sequence
             // of ASCII bytes is valid UTF-8. Topics are almost always ASCII;
             // validating them again was about a seventh of the work of
             // receiving a message.
@@ -141,12 +141,12 @@ struct Scan {
 }
 
 impl Scan {
-    /// Plain strings (nearly every topic) are recognised a word or a
-    /// vector at a time; the others, and strings shorter than a word, are
-    /// scanned byte by byte for each answer.
-    // Inlined into the string readers where vectors make it short; the
-    // byte by byte scan is not.
-    #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline)]
+    /// Plain strings (nearly every topic) are recognised eight bytes at a
+    /// time; the others, and strings shorter than a word, are scanned byte
+    /// by byte for each answer.
+    // Natively inlined into the string readers, the byte by byte scan
+    // and the word scan not; in the wasm (built for size) all in one.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn of(bytes: &[u8]) -> Scan {
         if is_plain(bytes) {
             Scan {
@@ -159,8 +159,7 @@ impl Scan {
         }
     }
 
-    // Out of line where `of` is inlined; as it was (in `of`) elsewhere.
-    #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(never))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
     fn bytewise(bytes: &[u8]) -> Scan {
         Scan {
             nul: bytes.contains(&0),
@@ -168,48 +167,6 @@ impl Scan {
             ascii: bytes.is_ascii(),
         }
     }
-}
-
-/// [`is_plain_words`], sixteen bytes at a time for strings of sixteen bytes
-/// or more, on targets whose baseline has 128-bit vectors (SSE2, NEON),
-/// into which the compiler turns the per-byte test of [`plain_block`].
-// Out of line: inlined into the receive loop, its vector constants were
-// reloaded after every call there (to memcpy) and cost more than the call.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-#[inline(never)]
-fn is_plain(bytes: &[u8]) -> bool {
-    let Some(last_start) = bytes.len().checked_sub(16) else {
-        return is_plain_words(bytes);
-    };
-    // The last sixteen bytes, overlapping the blocks: covers the remainder
-    // without copying it (checking a byte twice changes nothing).
-    let mut plain = plain_block(bytes.get(last_start..).unwrap_or_default());
-    for block in bytes.chunks_exact(16) {
-        plain &= plain_block(block);
-    }
-    plain
-}
-
-/// True when `block` is sixteen bytes, each ASCII and none 0x00, `+` or
-/// `#`. No early exit and no branch per byte, so it compiles to a few
-/// vector instructions.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-#[inline(always)]
-fn plain_block(block: &[u8]) -> bool {
-    let Ok(block) = <&[u8; 16]>::try_from(block) else {
-        return false;
-    };
-    let mut bad = 0u8;
-    for &b in block {
-        // 0x00 wraps to 0xFF; `+` (0x2B) and `#` (0x23) differ only in bit 3.
-        bad |= u8::from(b.wrapping_sub(1) >= 0x7F) | u8::from((b | 0x08) == b'+');
-    }
-    bad == 0
-}
-
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-fn is_plain(bytes: &[u8]) -> bool {
-    is_plain_words(bytes)
 }
 
 /// True when `bytes` holds at least eight bytes and each is ASCII and none
@@ -220,7 +177,10 @@ fn is_plain(bytes: &[u8]) -> bool {
 /// or above 0x7F. `+` (0x2B) and `#` (0x23) differ only in bit 3, and no
 /// other byte becomes 0x2B when bit 3 is set, so they are the 0x00 bytes
 /// of `(x | 0x08..08) ^ 0x2B..2B`, whose high bits are those of `x`.
-fn is_plain_words(bytes: &[u8]) -> bool {
+// Out of line natively: inlined into the receive loop, its constants were
+// reloaded after every call there (to memcpy) and cost more than the call.
+#[cfg_attr(not(target_arch = "wasm32"), inline(never))]
+fn is_plain(bytes: &[u8]) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     fn load(chunk: &[u8]) -> u64 {
@@ -287,7 +247,7 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_plain, is_plain_words};
+    use super::is_plain;
 
     /// The definition `is_plain` must match, byte by byte.
     fn plain_bytewise(bytes: &[u8]) -> bool {
@@ -304,13 +264,11 @@ mod tests {
         for len in 0..80 {
             let mut bytes = vec![b'a'; len];
             let expected = len >= 8;
-            assert_eq!(is_plain_words(&bytes), expected, "len {len}");
             assert_eq!(is_plain(&bytes), expected, "len {len}");
             for at in 0..len {
                 for &special in &specials {
                     bytes[at] = special;
                     let expected = len >= 8 && plain_bytewise(&bytes);
-                    assert_eq!(is_plain_words(&bytes), expected, "{len} {at} {special}");
                     assert_eq!(is_plain(&bytes), expected, "{len} {at} {special}");
                 }
                 bytes[at] = b'a';
