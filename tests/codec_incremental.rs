@@ -157,3 +157,33 @@ fn version_switch() {
     };
     assert_eq!(disc.reason_code, 0x04);
 }
+
+/// A PUBLISH whose properties fail half way (the second of two payload
+/// format indicators) is decoded in place, into a spare: nothing of it is
+/// left for the next PUBLISH once the decoder is cleared for a new stream.
+#[test]
+fn a_failed_publish_leaves_nothing_in_the_spares() {
+    let mut decoder = Decoder::new(ProtocolVersion::V5, usize::MAX);
+    decoder.recycle("old".to_owned(), vec![1, 2, 3], Properties::default());
+    // QoS 0, topic "a", properties 0x01 = 1 twice, payload "x".
+    let bad = [
+        0x30, 0x09, 0x00, 0x01, b'a', 0x04, 0x01, 0x01, 0x01, 0x01, b'x',
+    ];
+    assert_eq!(
+        decoder.next_packet_from(&mut &bad[..]),
+        Err(DecodeError::DuplicateProperty(0x01))
+    );
+    decoder.clear();
+    let good = Packet::Publish(Publish {
+        dup: false,
+        qos: QoS::AtMostOnce,
+        retain: false,
+        topic: "b".to_owned(),
+        packet_id: 0,
+        payload: b"y".to_vec(),
+        properties: Properties::default(),
+    });
+    let mut bytes = Vec::new();
+    encode(&good, ProtocolVersion::V5, &mut bytes).unwrap();
+    assert_eq!(decoder.next_packet_from(&mut &bytes[..]), Ok(Some(good)));
+}

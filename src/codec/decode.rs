@@ -3,7 +3,7 @@
 //! the packet body in [`super::parse`].
 
 use super::error::DecodeError;
-use super::packet::{Packet, PacketType, ProtocolVersion};
+use super::packet::{Packet, PacketType, ProtocolVersion, Publish};
 use super::properties::Properties;
 use super::{parse, varint};
 
@@ -33,17 +33,58 @@ pub fn decode(
     version: ProtocolVersion,
     max_packet_size: usize,
 ) -> Result<Option<(Packet, usize)>, DecodeError> {
-    decode_reusing(buf, version, max_packet_size, &mut Vec::new())
+    let mut slots = Slots::default();
+    let size = decode_reusing(buf, version, max_packet_size, &mut slots)?;
+    Ok(size.and_then(|size| Some((slots.take()?, size))))
 }
 
-/// [`decode`], taking a PUBLISH's topic and payload allocations from
-/// `spares` when it has some.
+/// Where [`decode_reusing`] decodes to. A PUBLISH stays where it was
+/// decoded, in place of the last spare, until it is taken: moving it
+/// through the layers of results on its way to the session's output queue
+/// cost more than decoding it.
+#[derive(Debug, Default)]
+pub(crate) struct Slots {
+    /// Delivered messages (properties cleared), whose allocations the
+    /// next PUBLISHes reuse; a decoded PUBLISH is the last one.
+    pub(crate) spares: Vec<Publish>,
+    /// A decoded packet other than PUBLISH, or a PUBLISH when there was
+    /// no spare; `None` after a PUBLISH decoded into the last spare.
+    pub(crate) packet: Option<Packet>,
+}
+
+impl Slots {
+    /// Makes sure there is a spare for the next PUBLISH to be decoded
+    /// into, so that it stays there (a Decoder always calls this first).
+    #[inline]
+    fn keep_a_spare(&mut self) {
+        if self.spares.is_empty() {
+            self.spares.push(Publish::spare(
+                String::new(),
+                Vec::new(),
+                Properties::default(),
+            ));
+        }
+    }
+
+    /// Takes the packet just decoded (always there).
+    fn take(&mut self) -> Option<Packet> {
+        match self.packet.take() {
+            Some(packet) => Some(packet),
+            None => self.spares.pop().map(Packet::Publish),
+        }
+    }
+}
+
+/// [`decode`] into `slots`: a PUBLISH into the last spare (pushing an
+/// empty one if there is none), so reusing its allocations. Returns the
+/// size of the packet decoded.
+#[inline]
 fn decode_reusing(
     buf: &[u8],
     version: ProtocolVersion,
     max_packet_size: usize,
-    spares: &mut Vec<Spare>,
-) -> Result<Option<(Packet, usize)>, DecodeError> {
+    slots: &mut Slots,
+) -> Result<Option<usize>, DecodeError> {
     let Some((&first, rest)) = buf.split_first() else {
         return Ok(None);
     };
@@ -69,8 +110,8 @@ fn decode_reusing(
     let Some(body) = buf.get(header_len..size) else {
         return Ok(None);
     };
-    let packet = parse::body(kind, flags, body, version, minimal_header, spares)?;
-    Ok(Some((packet, size)))
+    parse::body(kind, flags, body, version, minimal_header, slots)?;
+    Ok(Some(size))
 }
 
 /// The packet type for the high nibble of the first byte.
@@ -133,12 +174,9 @@ pub struct Decoder {
     start: usize,
     version: ProtocolVersion,
     max_packet_size: usize,
-    /// Allocations of delivered messages, for the next PUBLISHes.
-    spares: Vec<Spare>,
+    /// Spare messages and the packet just decoded.
+    slots: Slots,
 }
-
-/// A topic, payload and property-set allocation given back for reuse.
-pub(crate) type Spare = (String, Vec<u8>, Properties);
 
 /// Spare allocations kept at most, and the largest kept: enough for the
 /// PUBLISHes of one received frame, without holding on to a large payload.
@@ -153,7 +191,7 @@ impl Decoder {
             start: 0,
             version,
             max_packet_size,
-            spares: Vec::new(),
+            slots: Slots::default(),
         }
     }
 
@@ -162,11 +200,20 @@ impl Decoder {
     /// PUBLISHes reuse their allocations instead of allocating (a few are
     /// kept, none large).
     pub fn recycle(&mut self, topic: String, payload: Vec<u8>, properties: Properties) {
-        if self.spares.len() < SPARES
-            && topic.capacity() <= SPARE_MAX_BYTES
-            && payload.capacity() <= SPARE_MAX_BYTES
+        self.recycle_publish(Publish::spare(topic, payload, properties));
+    }
+
+    /// [`Decoder::recycle`] of a whole PUBLISH: it is kept as it is (its
+    /// properties cleared), and the next PUBLISH is decoded into it.
+    #[inline]
+    pub fn recycle_publish(&mut self, mut message: Publish) {
+        let spares = &mut self.slots.spares;
+        if spares.len() < SPARES
+            && message.topic.capacity() <= SPARE_MAX_BYTES
+            && message.payload.capacity() <= SPARE_MAX_BYTES
         {
-            self.spares.push((topic, payload, properties.cleared()));
+            message.properties = message.properties.cleared();
+            spares.push(message);
         }
     }
 
@@ -184,19 +231,21 @@ impl Decoder {
     /// The next complete packet, `Ok(None)` if more bytes are needed. After an
     /// error the stream is unusable and the decoder should be cleared.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, DecodeError> {
+        let decoded = self.next_buffered()?;
+        Ok(decoded.and_then(|()| self.slots.take()))
+    }
+
+    /// [`Decoder::next_packet`], leaving the packet in the slots.
+    fn next_buffered(&mut self) -> Result<Option<()>, DecodeError> {
+        self.slots.keep_a_spare();
         let pending = self.buf.get(self.start..).unwrap_or_default();
-        match decode_reusing(
-            pending,
-            self.version,
-            self.max_packet_size,
-            &mut self.spares,
-        )? {
-            Some((packet, consumed)) => {
+        match decode_reusing(pending, self.version, self.max_packet_size, &mut self.slots)? {
+            Some(consumed) => {
                 self.start += consumed;
                 if self.start >= self.buf.len() {
                     self.clear();
                 }
-                Ok(Some(packet))
+                Ok(Some(()))
             }
             None => Ok(None),
         }
@@ -209,26 +258,54 @@ impl Decoder {
     /// decoded straight from `input` without a copy; only an incomplete
     /// packet's bytes are buffered. Returns `Ok(None)` once `input` is used
     /// up and more bytes are needed.
-    // Inlined into its caller (the session's receive loop), the decoded
-    // packet is moved once less on the way to it.
-    #[inline]
     pub fn next_packet_from(&mut self, input: &mut &[u8]) -> Result<Option<Packet>, DecodeError> {
+        let decoded = self.next_from(input)?;
+        Ok(decoded.and_then(|()| self.slots.take()))
+    }
+
+    /// [`Decoder::next_packet_from`], leaving the packet for
+    /// [`Decoder::take_packet`] or, a PUBLISH, [`Decoder::take_publish`].
+    // Inlined into its caller (the session's receive loop).
+    #[inline]
+    pub(crate) fn next_from(&mut self, input: &mut &[u8]) -> Result<Option<()>, DecodeError> {
         if self.buffered() == 0 {
             if input.is_empty() {
                 return Ok(None);
             }
-            if let Some((packet, used)) =
-                decode_reusing(input, self.version, self.max_packet_size, &mut self.spares)?
+            self.slots.keep_a_spare();
+            if let Some(used) =
+                decode_reusing(input, self.version, self.max_packet_size, &mut self.slots)?
             {
                 *input = input.get(used..).unwrap_or_default();
-                return Ok(Some(packet));
+                return Ok(Some(()));
             }
         }
         if !input.is_empty() {
             self.feed(input);
             *input = &[];
         }
-        self.next_packet()
+        self.next_buffered()
+    }
+
+    /// The PUBLISH that [`Decoder::next_from`] just decoded, to take
+    /// with [`Decoder::take_publish`]; until then, changes to it stay (so
+    /// the next PUBLISH would reuse it with them, properties included).
+    #[inline]
+    pub(crate) fn decoded_publish(&mut self) -> Option<&mut Publish> {
+        self.slots.spares.last_mut()
+    }
+
+    /// Takes the PUBLISH that [`Decoder::next_from`] just decoded.
+    #[inline]
+    pub(crate) fn take_publish(&mut self) -> Option<Publish> {
+        self.slots.spares.pop()
+    }
+
+    /// Takes the packet other than PUBLISH that [`Decoder::next_from`]
+    /// just decoded; `None` when it decoded a PUBLISH (always into a spare:
+    /// the decoder keeps one).
+    pub(crate) fn take_packet(&mut self) -> Option<Packet> {
+        self.slots.packet.take()
     }
 
     /// Drops buffered bytes (on a new connection).

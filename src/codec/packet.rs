@@ -188,6 +188,23 @@ pub struct Publish {
     pub properties: Properties,
 }
 
+impl Publish {
+    /// A QoS 0 message with no flags and packet id 0 holding `topic`,
+    /// `payload` and `properties`: a spare whose allocations the decoder
+    /// reuses.
+    pub(crate) fn spare(topic: String, payload: Vec<u8>, properties: Properties) -> Publish {
+        Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic,
+            packet_id: 0,
+            payload,
+            properties,
+        }
+    }
+}
+
 /// PUBACK, PUBREC, PUBREL or PUBCOMP: a packet id with an optional MQTT 5
 /// reason code and properties.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

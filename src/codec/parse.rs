@@ -3,7 +3,7 @@
 //! specification states for a receiver is enforced with its own error, and
 //! the body must be consumed exactly.
 
-use super::decode::Spare;
+use super::decode::Slots;
 use super::error::DecodeError;
 use super::packet::{
     Auth, ConnAck, Connect, Disconnect, Packet, PacketType, ProtocolVersion, PubResp, Publish, QoS,
@@ -19,18 +19,59 @@ use super::wire::Reader;
 /// Decodes the body of a packet whose fixed header was already checked.
 /// `minimal_header` tells whether the remaining length was in its shortest
 /// form, which MQTT 5 CONNECT requires.
+#[inline]
 pub(crate) fn body(
     kind: PacketType,
     flags: u8,
     body: &[u8],
     version: ProtocolVersion,
     minimal_header: bool,
-    spares: &mut Vec<Spare>,
+    slots: &mut Slots,
+) -> Result<(), DecodeError> {
+    // PUBLISH, the packet that comes by the thousand, is decoded inline
+    // (in the session's receive loop) and in place, into the last spare
+    // (a Decoder keeps one): `publish` reads the body to its end.
+    if kind == PacketType::Publish {
+        let mut r = Reader::new(body);
+        // No spare (`decode`): a new message, for the packet slot.
+        let mut new = None;
+        let p = match slots.spares.last_mut() {
+            Some(p) => p,
+            None => new.insert(Publish::spare(
+                String::new(),
+                Vec::new(),
+                Properties::default(),
+            )),
+        };
+        if let Err(e) = publish(&mut r, flags, version == ProtocolVersion::V5, p) {
+            if new.is_none() {
+                // Its properties may be half decoded: not a spare any more.
+                slots.spares.pop();
+            }
+            return Err(e);
+        }
+        if let Some(p) = new {
+            slots.packet = Some(Packet::Publish(p));
+        }
+        return Ok(());
+    }
+    slots.packet = Some(other_body(kind, body, version, minimal_header)?);
+    Ok(())
+}
+
+/// [`body`] of every packet but PUBLISH.
+#[inline(never)]
+fn other_body(
+    kind: PacketType,
+    body: &[u8],
+    version: ProtocolVersion,
+    minimal_header: bool,
 ) -> Result<Packet, DecodeError> {
     let v5 = version == ProtocolVersion::V5;
     let mut r = Reader::new(body);
     let packet = match kind {
-        PacketType::Publish => Packet::Publish(publish(&mut r, flags, v5, spares)?),
+        // Decoded by `body`, which never passes one here.
+        PacketType::Publish => return Err(DecodeError::InvalidPacketType(3)),
         PacketType::PubAck => Packet::PubAck(pub_resp(&mut r, kind, v5)?),
         PacketType::PubRec => Packet::PubRec(pub_resp(&mut r, kind, v5)?),
         PacketType::PubRel => Packet::PubRel(pub_resp(&mut r, kind, v5)?),
@@ -173,15 +214,10 @@ fn connack(r: &mut Reader<'_>, v5: bool) -> Result<ConnAck, DecodeError> {
     })
 }
 
-/// MQTT 5.0 §3.3, MQTT 3.1.1 §3.3. The fixed header flags were checked.
-fn publish(
-    r: &mut Reader<'_>,
-    flags: u8,
-    v5: bool,
-    spares: &mut Vec<Spare>,
-) -> Result<Publish, DecodeError> {
-    // Allocations of an earlier, delivered message when there are some.
-    let (mut owned_topic, mut payload, mut properties) = spares.pop().unwrap_or_default();
+/// MQTT 5.0 §3.3, MQTT 3.1.1 §3.3, into `p` (whose properties are empty),
+/// reusing its allocations. The fixed header flags were checked.
+#[inline]
+fn publish(r: &mut Reader<'_>, flags: u8, v5: bool, p: &mut Publish) -> Result<(), DecodeError> {
     let qos = QoS::from_u8((flags >> 1) & 0b11).ok_or(DecodeError::InvalidQoS)?;
     let (topic, wildcard) = r.str_scanned()?;
     if wildcard {
@@ -193,25 +229,21 @@ fn publish(
         packet_id(r)?
     };
     if v5 {
-        prop_codec::decode(r, PropContext::Publish, &mut properties)?;
+        prop_codec::decode(r, PropContext::Publish, &mut p.properties)?;
     }
     // MQTT 5 allows an empty topic when a topic alias stands for it.
-    if topic.is_empty() && properties.topic_alias.is_none() {
+    if topic.is_empty() && p.properties.topic_alias.is_none() {
         return Err(DecodeError::InvalidTopic(TopicError::Empty));
     }
-    owned_topic.clear();
-    owned_topic.push_str(topic);
-    payload.clear();
-    payload.extend_from_slice(r.rest());
-    Ok(Publish {
-        dup: flags & 0b1000 != 0,
-        qos,
-        retain: flags & 0b0001 != 0,
-        topic: owned_topic,
-        packet_id,
-        payload,
-        properties,
-    })
+    p.topic.clear();
+    p.topic.push_str(topic);
+    p.payload.clear();
+    p.payload.extend_from_slice(r.rest());
+    p.dup = flags & 0b1000 != 0;
+    p.qos = qos;
+    p.retain = flags & 0b0001 != 0;
+    p.packet_id = packet_id;
+    Ok(())
 }
 
 /// PUBACK, PUBREC, PUBREL, PUBCOMP: MQTT 5.0 §3.4-3.7, MQTT 3.1.1 §3.4-3.7.

@@ -125,6 +125,7 @@ impl PropContext {
 /// Reads a property block (length prefix included) into `props`, which
 /// should start empty. Enforces the allowed set of `ctx`, single occurrence
 /// of single-valued properties and the value ranges of the specification.
+#[inline]
 pub(crate) fn decode(
     r: &mut Reader<'_>,
     ctx: PropContext,
@@ -176,6 +177,7 @@ fn rejected(ctx: PropContext, pid: u8) -> DecodeError {
 /// are read here; the others (which allocate) in [`decode_owned`], kept out
 /// of line so the common one-byte or integer properties of a PUBLISH do
 /// not pay for their register pressure.
+#[inline]
 fn decode_value(r: &mut Reader<'_>, pid: u8, p: &mut PropertyValues) -> Result<(), DecodeError> {
     match pid {
         id::PAYLOAD_FORMAT_INDICATOR => p.payload_format_indicator = Some(flag(r, pid)?),

@@ -141,6 +141,7 @@ impl Properties {
     /// The values for the decoder to fill in, allocating them if need be,
     /// and the mask in which it must set bit `id` before writing property
     /// `id` (so [`Properties::cleared`] knows what to reset).
+    #[inline]
     pub(crate) fn for_decoding(&mut self) -> (&mut PropertyValues, &mut u64) {
         let slot = self.0.get_or_insert_with(Slot::boxed_empty);
         (&mut slot.values, &mut slot.touched)
@@ -215,7 +216,7 @@ impl Slot {
         } else {
             // Strings, binary data or a vector, or values lent out by
             // `DerefMut`.
-            self.values = PropertyValues::default();
+            self.values = PropertyValues::EMPTY;
         }
     }
 

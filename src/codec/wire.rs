@@ -103,6 +103,7 @@ impl<'a> Reader<'a> {
 
     /// Like [`Reader::str`], and also tells whether the string contains a
     /// wildcard (`+` or `#`), found by the same scan of the bytes.
+    #[inline]
     pub(crate) fn str_scanned(&mut self) -> Result<(&'a str, bool), DecodeError> {
         let bytes = self.binary()?;
         let scan = Scan::of(bytes);
@@ -143,14 +144,23 @@ impl Scan {
     /// Plain strings (nearly every topic) are recognised eight bytes at a
     /// time; the others, and strings shorter than a word, are scanned byte
     /// by byte for each answer.
+    // Natively inlined into the string readers, the byte by byte scan
+    // and the word scan not; in the wasm (built for size) all in one.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn of(bytes: &[u8]) -> Scan {
         if is_plain(bytes) {
-            return Scan {
+            Scan {
                 nul: false,
                 wildcard: false,
                 ascii: true,
-            };
+            }
+        } else {
+            Scan::bytewise(bytes)
         }
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
+    fn bytewise(bytes: &[u8]) -> Scan {
         Scan {
             nul: bytes.contains(&0),
             wildcard: bytes.iter().any(|&b| b == b'+' || b == b'#'),
@@ -167,6 +177,9 @@ impl Scan {
 /// or above 0x7F. `+` (0x2B) and `#` (0x23) differ only in bit 3, and no
 /// other byte becomes 0x2B when bit 3 is set, so they are the 0x00 bytes
 /// of `(x | 0x08..08) ^ 0x2B..2B`, whose high bits are those of `x`.
+// Out of line natively: inlined into the receive loop, its constants were
+// reloaded after every call there (to memcpy) and cost more than the call.
+#[cfg_attr(not(target_arch = "wasm32"), inline(never))]
 fn is_plain(bytes: &[u8]) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
@@ -230,4 +243,36 @@ pub(crate) fn put_bin(out: &mut Vec<u8>, b: &[u8]) {
 /// Appends a UTF-8 string; its length was checked by [`str_len`].
 pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_bin(out, s.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain;
+
+    /// The definition `is_plain` must match, byte by byte.
+    fn plain_bytewise(bytes: &[u8]) -> bool {
+        bytes
+            .iter()
+            .all(|&b| b != 0 && b < 0x80 && b != b'+' && b != b'#')
+    }
+
+    #[test]
+    fn plain_scans_are_exact_at_every_length_and_position() {
+        let specials = [
+            0x00, b'+', b'#', 0x80, 0xFF, 0x7F, 0x01, 0x2A, 0x2C, 0x22, 0x24,
+        ];
+        for len in 0..80 {
+            let mut bytes = vec![b'a'; len];
+            let expected = len >= 8;
+            assert_eq!(is_plain(&bytes), expected, "len {len}");
+            for at in 0..len {
+                for &special in &specials {
+                    bytes[at] = special;
+                    let expected = len >= 8 && plain_bytewise(&bytes);
+                    assert_eq!(is_plain(&bytes), expected, "{len} {at} {special}");
+                }
+                bytes[at] = b'a';
+            }
+        }
+    }
 }

@@ -277,13 +277,18 @@ impl Session {
         let mut input = bytes;
         // Checked here, the common end (everything decoded) costs no call.
         while !input.is_empty() || self.decoder.buffered() > 0 {
-            match self.decoder.next_packet_from(&mut input) {
-                Ok(Some(packet)) => {
+            match self.decoder.next_from(&mut input) {
+                Ok(Some(())) => {
                     self.ping_sent_at = None;
                     self.last_received = now;
-                    let handled = match packet {
-                        Packet::Publish(p) if self.link == Link::Up => self.on_publish(p, now),
-                        other => self.handle_packet(other, now),
+                    let handled = match self.decoder.take_packet() {
+                        Some(packet) => self.handle_packet(packet, now),
+                        None if self.link == Link::Up => self.on_publish(now),
+                        None => {
+                            // A PUBLISH while connecting.
+                            self.decoder.take_publish();
+                            Err(ProtocolError::UnexpectedPacket(PacketType::Publish))
+                        }
                     };
                     if let Err(e) = handled {
                         self.close(CloseReason::Protocol(e));
@@ -387,8 +392,7 @@ impl Session {
     /// is done with it: the next received messages reuse its topic,
     /// payload and property-set allocations instead of allocating. Optional.
     pub fn recycle_message(&mut self, message: Publish) {
-        self.decoder
-            .recycle(message.topic, message.payload, message.properties);
+        self.decoder.recycle_publish(message);
     }
 
     // ----- commands -----------------------------------------------------
@@ -1176,7 +1180,9 @@ impl Session {
             };
         }
         match packet {
-            Packet::Publish(p) => self.on_publish(p, now)?,
+            // handle_bytes hands every PUBLISH to on_publish while the link
+            // is up, and calls this only while it is not down.
+            Packet::Publish(_) => return Err(ProtocolError::UnexpectedPacket(PacketType::Publish)),
             Packet::PubAck(ack) => {
                 if let Some(entry) =
                     self.take_inflight(ack.packet_id, QoS::AtLeastOnce, &[MessageState::Sent])
@@ -1291,32 +1297,53 @@ impl Session {
         }
     }
 
-    fn on_publish(&mut self, mut p: Publish, now: u64) -> Result<(), ProtocolError> {
+    /// The PUBLISH the decoder just decoded, left in place there until it
+    /// is delivered: it is moved once, into the output queue.
+    // Inlined into handle_bytes, its one caller. QoS 2 is handled out of
+    // line.
+    #[inline(always)]
+    fn on_publish(&mut self, now: u64) -> Result<(), ProtocolError> {
+        let Some(p) = self.decoder.decoded_publish() else {
+            return Ok(());
+        };
         if let Some(alias) = p.properties.topic_alias {
-            self.in_aliases.resolve(alias, &mut p.topic)?;
-        }
-        match p.qos {
-            QoS::AtMostOnce => self.push(Output::Event(Event::Message(p))),
-            QoS::AtLeastOnce => {
-                let packet_id = p.packet_id;
-                self.push(Output::Event(Event::Message(p)));
-                self.send_ack(PacketType::PubAck, packet_id, 0, now);
-            }
-            QoS::ExactlyOnce => {
-                let packet_id = p.packet_id;
-                if !self.incoming_qos2.contains(packet_id) {
-                    if self.incoming_qos2.len() >= self.in_receive_max {
-                        return Err(ProtocolError::ReceiveMaximumExceeded);
-                    }
-                    self.incoming_qos2.insert(packet_id);
-                    if self.config.durable {
-                        self.push(Output::Persist(PersistOp::PutIncoming { packet_id }));
-                    }
-                    self.push(Output::Event(Event::Message(p)));
-                }
-                self.send_ack(PacketType::PubRec, packet_id, 0, now);
+            if let Err(e) = self.in_aliases.resolve(alias, &mut p.topic) {
+                self.decoder.take_publish();
+                return Err(e);
             }
         }
+        let (qos, packet_id) = (p.qos, p.packet_id);
+        if qos == QoS::ExactlyOnce {
+            return match self.decoder.take_publish() {
+                Some(p) => self.on_publish_qos2(p, now),
+                None => Ok(()),
+            };
+        }
+        if let Some(p) = self.decoder.take_publish() {
+            self.push(Output::Event(Event::Message(p)));
+        }
+        if qos == QoS::AtLeastOnce {
+            self.send_ack(PacketType::PubAck, packet_id, 0, now);
+        }
+        Ok(())
+    }
+
+    /// A QoS 2 PUBLISH: delivered once per packet id until PUBREL, always
+    /// answered with PUBREC.
+    #[inline(never)]
+    fn on_publish_qos2(&mut self, p: Publish, now: u64) -> Result<(), ProtocolError> {
+        let packet_id = p.packet_id;
+        if !self.incoming_qos2.contains(packet_id) {
+            if self.incoming_qos2.len() >= self.in_receive_max {
+                return Err(ProtocolError::ReceiveMaximumExceeded);
+            }
+            self.incoming_qos2.insert(packet_id);
+            if self.config.durable {
+                self.push(Output::Persist(PersistOp::PutIncoming { packet_id }));
+            }
+            self.push(Output::Event(Event::Message(p)));
+        }
+        self.send_ack(PacketType::PubRec, packet_id, 0, now);
         Ok(())
     }
 }
