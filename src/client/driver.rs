@@ -451,16 +451,15 @@ impl Driver {
             if generation != s.generation || s.transport.is_none() {
                 return;
             }
-            let now = now_ms();
             match event {
-                TransportEvent::Open => s.session.handle_connected(now),
-                TransportEvent::Data(view) => {
+                TransportEvent::Open => s.session.handle_connected(now_ms()),
+                TransportEvent::Data(bytes, len, at) => {
                     // Copy into one reused buffer: no allocation per frame.
                     let mut rx = std::mem::take(&mut s.rx);
-                    rx.resize(view.length() as usize, 0);
-                    view.copy_to(&mut rx);
+                    rx.resize(len as usize, 0);
+                    crate::transport::copy_from_js(&bytes, &mut rx);
                     s.receiving = true;
-                    s.session.handle_bytes(&rx, now);
+                    s.session.handle_bytes(&rx, at as u64);
                     s.rx = rx;
                 }
                 TransportEvent::Closed => {

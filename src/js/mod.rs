@@ -12,7 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Function, Promise, Uint8Array};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::client::driver::{Driver, Notification};
@@ -201,7 +201,7 @@ impl Shared {
 
     fn deliver_message(&self, p: &Publish) {
         let topic = self.topics.borrow_mut().get(&p.topic);
-        let payload: JsValue = Uint8Array::from(p.payload.as_slice()).into();
+        let payload: JsValue = crate::transport::js_bytes(&p.payload).into();
         self.emit(Event::Message, &[topic, payload, convert::packet_to_js(p)]);
     }
 

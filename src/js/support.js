@@ -31,6 +31,36 @@ export function acquireLock(name, wait) {
   });
 }
 
+// Bytes between JS and the wasm memory, one call and one allocation each (wasm-bindgen's own
+// slice passing makes a view of the memory per call, and a copy out is a second array).
+let memory = null;
+let memoryBytes = new Uint8Array(0);
+const wasmBytes = () => {
+  // A grown memory has a new buffer (the old one is detached).
+  if (memoryBytes.buffer !== memory.buffer) memoryBytes = new Uint8Array(memory.buffer);
+  return memoryBytes;
+};
+export function useMemory(m) {
+  memory = m;
+}
+export function bytesIn(src, at, len) {
+  wasmBytes().set(src.length > len ? src.subarray(0, len) : src, at);
+}
+export function bytesOut(at, len) {
+  return wasmBytes().slice(at, at + len);
+}
+
+// A socket's binary frames as onFrame(bytes, length, Date.now()): reading the event here
+// spares the wasm several calls per frame.
+export function onFrames(ws, onFrame) {
+  ws.onmessage = (e) => {
+    if (e.data instanceof ArrayBuffer) {
+      const b = new Uint8Array(e.data);
+      onFrame(b, b.length, Date.now());
+    }
+  };
+}
+
 // The `packet` argument of a `message` listener, built in one call: from
 // Rust, each property set would cost a call and a key string.
 export function packetInfo(qos, retain, dup, properties) {

@@ -2,16 +2,47 @@
 //! frames as `ArrayBuffer`s. Events reach one handler; dropping the
 //! transport detaches the handler and closes the socket.
 
+use js_sys::Uint8Array;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{BinaryType, CloseEvent, WebSocket};
+
+// Per frame, the browser's `message` event is read in JS (support.js): a
+// frame then costs the wasm one call in and one call out (the copy), where
+// reading the event from Rust took six calls out and three JS handles.
+#[wasm_bindgen(module = "/src/js/support.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = useMemory)]
+    fn use_memory(memory: &JsValue);
+    #[wasm_bindgen(js_name = onFrames)]
+    fn on_frames(ws: &WebSocket, on_frame: &Closure<dyn FnMut(Uint8Array, u32, f64)>);
+    #[wasm_bindgen(js_name = bytesIn)]
+    fn bytes_in(src: &Uint8Array, at: u32, len: u32);
+    #[wasm_bindgen(js_name = bytesOut)]
+    fn bytes_out(at: u32, len: u32) -> Uint8Array;
+}
+
+/// A new `Uint8Array` holding a copy of `bytes`. Valid once any transport
+/// was opened (which tells support.js where the wasm memory is).
+pub(crate) fn js_bytes(bytes: &[u8]) -> Uint8Array {
+    bytes_out(bytes.as_ptr() as u32, bytes.len() as u32)
+}
+
+/// Copies the first `dst.len()` bytes of `src` (at most its length) into
+/// `dst`.
+pub(crate) fn copy_from_js(src: &Uint8Array, dst: &mut [u8]) {
+    // The JS side writes no more than `len` bytes at `at`: within `dst`.
+    bytes_in(src, dst.as_mut_ptr() as u32, dst.len() as u32);
+}
 
 /// What happened on the socket.
 pub(crate) enum TransportEvent {
     /// The socket is open.
     Open,
-    /// One binary frame (a view of the received buffer, not yet copied).
-    Data(js_sys::Uint8Array),
+    /// One binary frame: the received bytes (not yet copied), their length
+    /// and the time it arrived (ms since the epoch).
+    Data(Uint8Array, u32, f64),
     /// The socket closed (after an error, too).
     Closed,
 }
@@ -20,7 +51,7 @@ pub(crate) enum TransportEvent {
 pub(crate) struct WebSocketTransport {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_frame: Closure<dyn FnMut(Uint8Array, u32, f64)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
 }
 
@@ -33,24 +64,23 @@ impl WebSocketTransport {
     ) -> Result<Self, String> {
         let ws = WebSocket::new_with_str(url, "mqtt").map_err(describe)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
+        use_memory(&wasm_bindgen::memory());
         let h = handler.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || h(TransportEvent::Open));
         let h = handler.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            if let Ok(buf) = e.data().dyn_into::<js_sys::ArrayBuffer>() {
-                h(TransportEvent::Data(js_sys::Uint8Array::new(&buf)));
-            }
-        });
+        let on_frame = Closure::<dyn FnMut(Uint8Array, u32, f64)>::new(
+            move |bytes: Uint8Array, len: u32, at: f64| h(TransportEvent::Data(bytes, len, at)),
+        );
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_e: CloseEvent| {
             handler(TransportEvent::Closed)
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_frames(&ws, &on_frame);
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(WebSocketTransport {
             ws,
             _on_open: on_open,
-            _on_message: on_message,
+            _on_frame: on_frame,
             _on_close: on_close,
         })
     }
