@@ -108,6 +108,10 @@ extern "C" {
     /// of `a`, `b`, `c`.
     #[wasm_bindgen(js_name = emit)]
     fn emit_js(map: &JsValue, code: u8, n: u8, a: &JsValue, b: &JsValue, c: &JsValue);
+    /// `publish()`'s options: qos (3: invalid) | retain << 2 | properties
+    /// given << 3.
+    #[wasm_bindgen(js_name = publishOptions)]
+    fn publish_options(options: &JsValue) -> u8;
 }
 
 /// The events `emit` knows, by their index in support.js's `EVENTS`.
@@ -588,7 +592,11 @@ fn parse_qos(value: &JsValue) -> Result<QoS, JsValue> {
     }
     integer(value, 2)
         .and_then(|n| QoS::from_u8(n as u8))
-        .ok_or_else(|| error(ErrorCode::InvalidQos, "qos must be 0, 1 or 2"))
+        .ok_or_else(invalid_qos)
+}
+
+fn invalid_qos() -> JsValue {
+    error(ErrorCode::InvalidQos, "qos must be 0, 1 or 2")
 }
 
 fn filters_of(value: &JsValue) -> Result<Vec<String>, JsValue> {
@@ -633,15 +641,19 @@ impl Client {
             .ok_or_else(|| error(ErrorCode::InvalidTopic, "topic must be a string"))?;
         let payload = convert::bytes(payload)
             .ok_or_else(|| options_error("payload must be a string or Uint8Array".into()))?;
-        let qos = parse_qos(&get(opts, "qos"))?;
-        let retain = get(opts, "retain").as_bool().unwrap_or(false);
-        let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Publish)
-            .map_err(options_error)?;
+        let flags = publish_options(opts);
+        let qos = QoS::from_u8(flags & 3).ok_or_else(invalid_qos)?;
+        let properties = if flags & 8 == 0 {
+            Properties::default()
+        } else {
+            properties_from_js(&get(opts, "properties"), PropertyUse::Publish)
+                .map_err(options_error)?
+        };
         let message = Message {
             topic,
             payload,
             qos,
-            retain,
+            retain: flags & 4 != 0,
             properties,
         };
         let (p, settle) = promise();

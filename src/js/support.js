@@ -61,6 +61,16 @@ export function onFrames(ws, onFrame) {
   };
 }
 
+// publish()'s options read in one call, as qos | retain << 2 | (properties given) << 3, where
+// qos 3 stands for anything but 0, 1, 2 or absent (an error). Reading them from Rust took a call
+// per option and per check.
+export function publishOptions(o) {
+  if (o === null || typeof o !== "object") return 0;
+  const q = o.qos;
+  const qos = q === undefined ? 0 : q === 0 || q === 1 || q === 2 ? q : 3;
+  return qos | (o.retain === true ? 4 : 0) | (o.properties !== undefined ? 8 : 0);
+}
+
 // The `packet` argument of a `message` listener, built in one call: from
 // Rust, each property set would cost a call and a key string.
 export function packetInfo(qos, retain, dup, properties) {
