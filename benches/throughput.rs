@@ -133,24 +133,37 @@ fn connected_session(version: ProtocolVersion) -> Session {
     session
 }
 
-/// Incoming QoS 1 PUBLISH: decode, deliver the message, send the PUBACK.
-fn dispatch_bench(version: ProtocolVersion, target: Duration) -> Row {
-    let mut session = connected_session(version);
-    // Distinct packet ids, as a broker would send.
-    let frames: Vec<Vec<u8>> = (1..=1024u16)
-        .map(|id| {
-            let mut p = publish(version, 64);
-            p.packet_id = id;
-            let mut b = Vec::new();
-            encode(&Packet::Publish(p), version, &mut b).expect("encodes");
-            b
-        })
-        .collect();
-    let size = frames[0].len();
-    let mut i = 0;
-    let m = measure(target, || {
-        session.handle_bytes(black_box(&frames[i & 1023]), 1);
-        i += 1;
+/// Incoming QoS 1 PUBLISHes one at a time: decode, deliver the message,
+/// send the PUBACK.
+struct Dispatch {
+    session: Session,
+    frames: Vec<Vec<u8>>,
+    next: usize,
+}
+
+impl Dispatch {
+    fn new(version: ProtocolVersion) -> Self {
+        // Distinct packet ids, as a broker would send.
+        let frames = (1..=1024u16)
+            .map(|id| {
+                let mut p = publish(version, 64);
+                p.packet_id = id;
+                let mut b = Vec::new();
+                encode(&Packet::Publish(p), version, &mut b).expect("encodes");
+                b
+            })
+            .collect();
+        Dispatch {
+            session: connected_session(version),
+            frames,
+            next: 0,
+        }
+    }
+
+    fn step(&mut self) {
+        let session = &mut self.session;
+        session.handle_bytes(black_box(&self.frames[self.next & 1023]), 1);
+        self.next += 1;
         let mut acked = false;
         while let Some(out) = session.poll_output() {
             match out {
@@ -171,7 +184,13 @@ fn dispatch_bench(version: ProtocolVersion, target: Duration) -> Row {
             }
         }
         debug_assert!(acked);
-    });
+    }
+}
+
+fn dispatch_bench(version: ProtocolVersion, target: Duration) -> Row {
+    let mut d = Dispatch::new(version);
+    let size = d.frames[0].len();
+    let m = measure(target, || d.step());
     row("decode + dispatch (PUBACK out)", version, 64, Some(size), m)
 }
 
@@ -256,7 +275,22 @@ fn stream_bench(version: ProtocolVersion, payload: usize, target: Duration) -> R
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    // `--dispatch-only 3.1.1|5.0 N`: N dispatch steps and nothing else, for
+    // counting instructions (scripts/instructions.sh).
+    if let Some(at) = args.iter().position(|a| a == "--dispatch-only") {
+        let version = match args.get(at + 1).map(String::as_str) {
+            Some("5.0") => ProtocolVersion::V5,
+            _ => ProtocolVersion::V311,
+        };
+        let n = args.get(at + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
+        let mut d = Dispatch::new(version);
+        for _ in 0..n {
+            d.step();
+        }
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
     let target = if quick {
         Duration::from_millis(100)
     } else {
