@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // wasmqtt vs MQTT.js vs a raw-WebSocket ceiling, in one headless Chromium, against mosquitto.
 //
-//   node bench/run.mjs            full run: 3 runs, n = 20,000 (about 8-12 minutes on 2 cores)
+//   node bench/run.mjs            full run: 5 runs, n = 20,000 (about 6 minutes on 2 cores)
 //   node bench/run.mjs --quick    1 run, n = 5,000 (about 2 minutes)
 //
 // Options:
-//   --runs N          runs per scenario and client (default 3, --quick 1)
+//   --runs N          runs per scenario and client (default 5, --quick 1)
 //   --n N             messages per throughput scenario (default 20000, --quick 5000)
 //   --lat-n N         round trips per latency scenario (default 2000, --quick 500)
 //   --persist-n N     messages per run of the persist scenario (default 5000, --quick 2000)
@@ -57,7 +57,7 @@ const quick = flag("--quick");
 const profileMode = flag("--profile");
 const cfg = {
   quick,
-  runs: Number(opt("--runs", profileMode ? 1 : quick ? 1 : 3)),
+  runs: Number(opt("--runs", profileMode ? 1 : quick ? 1 : 5)),
   n: Number(opt("--n", quick ? 5000 : 20000)),
   latN: Number(opt("--lat-n", quick ? 500 : 2000)),
   persistN: Number(opt("--persist-n", quick ? 2000 : 5000)),
