@@ -63,7 +63,11 @@ for f in $name.js ${name}_bg.wasm $name.d.ts package.json; do
   [ -f "$out/$f" ] || complete=0
 done
 
-if [ -z "${WASMQTT_FORCE:-}" ] && [ "$complete" = 1 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ]; then
+# The stamp also names the pkg/ wasm it made: a pkg/ replaced by hand (say, by another build's
+# copy) is rebuilt instead of being called up to date.
+pkg_wasm_hash() { [ -f "$out/${name}_bg.wasm" ] && sha256sum "$out/${name}_bg.wasm" | cut -d' ' -f1; }
+if [ -z "${WASMQTT_FORCE:-}" ] && [ "$complete" = 1 ] && [ -f "$stamp" ] &&
+  [ "$(cat "$stamp")" = "$want_stamp $(pkg_wasm_hash)" ]; then
   log "pkg/ is up to date"
 else
   rm -f "$stamp"
@@ -142,7 +146,7 @@ else
 }
 EOF
   node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$out/package.json"
-  echo "$want_stamp" >"$stamp"
+  echo "$want_stamp $(pkg_wasm_hash)" >"$stamp"
 fi
 
 size() { stat -c %s "$1"; }
