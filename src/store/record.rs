@@ -49,9 +49,12 @@ pub fn decode_message(bytes: &[u8]) -> Result<Message, StoreError> {
     let mut decoder = Decoder::new(ProtocolVersion::V5, MAX_PACKET_SIZE as usize);
     let mut input = bytes;
     let publish = match decoder.next_from(&mut input) {
-        // Decoded, all of it; only a PUBLISH leaves one (the decoder has
-        // no spares of its own).
-        Ok(Some(())) if input.is_empty() => decoder.take_publish(),
+        // Decoded, all of it: a PUBLISH stays in the decoder's spare, any
+        // other packet comes out of take_packet.
+        Ok(Some(())) if input.is_empty() => match decoder.take_packet() {
+            None => decoder.take_publish(),
+            Some(_) => None,
+        },
         Ok(_) => None,
         Err(e) => {
             let mut m = String::from("stored message: ");
@@ -262,6 +265,11 @@ mod tests {
         }
         assert!(decode_message(&[0x30]).is_err());
         assert!(decode_message(&[]).is_err());
+        // A whole packet, but not a PUBLISH (a PUBACK).
+        assert_eq!(
+            decode_message(&[0x40, 0x02, 0x00, 0x01]),
+            Err(StoreError::Read("stored message is not one PUBLISH".into()))
+        );
     }
 
     #[test]
