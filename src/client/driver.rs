@@ -171,7 +171,7 @@ impl Drop for PageWatch {
 extern "C" {
     /// The global `queueMicrotask` (pages and workers alike).
     #[wasm_bindgen(js_name = queueMicrotask)]
-    fn queue_microtask(f: &js_sys::Function);
+    pub(crate) fn queue_microtask(f: &js_sys::Function);
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/js/support.js")]

@@ -22,6 +22,7 @@ use crate::session::{Message, PersistOp, Session, SessionState};
 use crate::store::indexeddb::{database_name, IndexedDbStore};
 use crate::store::journal::{IncomingJournal, OutgoingJournal};
 use crate::store::record::state_name;
+use crate::store::StoreError;
 
 use convert::{get, integer, properties_from_js, PropertyUse};
 use error::{error, rejected, to_js};
@@ -100,7 +101,7 @@ enum Deferred {
 #[wasm_bindgen(module = "/src/js/support.js")]
 extern "C" {
     #[wasm_bindgen(js_name = acquireLock)]
-    fn acquire_lock(name: &str, wait: bool) -> Promise;
+    fn acquire_lock(name: &str, wait: bool, done: JsValue);
     /// Adds or removes `f` for `event` in `map`; returns how many
     /// `message` listeners there are now.
     fn listen(map: &JsValue, event: &JsValue, f: &JsValue, add: bool) -> u32;
@@ -331,6 +332,7 @@ fn build(
     connecting: Option<Settle>,
 ) -> Result<Rc<Shared>, JsValue> {
     options::check_url(url).map_err(|m| error(ErrorCode::InvalidUrl, m))?;
+    crate::transport::share_memory();
     let parsed = options::parse(url, options, fail_first_connect)
         .map_err(|m| error(ErrorCode::InvalidOptions, m))?;
     let shared = Rc::new_cyclic(|me| Shared {
@@ -363,12 +365,12 @@ fn build(
                 start();
             } else {
                 // After this task, so listeners attached now see every event.
-                wasm_bindgen_futures::spawn_local(async move { start() });
+                soon(start);
             }
         }
         Persistence::IndexedDb | Persistence::IndexedDbOrMemory => {
             let shared = shared.clone();
-            wasm_bindgen_futures::spawn_local(async move { start_durable(shared, parsed).await });
+            soon(move || start_durable(shared, parsed));
         }
     }
     Ok(shared)
@@ -474,16 +476,21 @@ impl Shared {
     }
 }
 
-/// Takes the session lock, opens and reads the store, then starts.
-async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
+/// Runs `f` in a microtask: after the caller's synchronous code, so that
+/// listeners attached right after a call see every event.
+fn soon(f: impl FnOnce() + 'static) {
+    crate::client::driver::queue_microtask(Closure::once_into_js(f).unchecked_ref());
+}
+
+/// Takes the session lock, then opens and reads the store.
+fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
     let name = database_name(&parsed.client.url, &parsed.session.client_id);
-    let lock =
-        wasm_bindgen_futures::JsFuture::from(acquire_lock(&name, parsed.client.lock_wait)).await;
-    match lock {
-        Ok(release) if release.is_function() => {
+    let wait = parsed.client.lock_wait;
+    let lock_name = name.clone();
+    let locked = move |release: JsValue| {
+        if release.is_function() {
             *shared.release_lock.borrow_mut() = Some(release.unchecked_into());
-        }
-        Ok(_) => {
+        } else if release.is_null() {
             let e = ClientError::new(
                 ErrorCode::SessionLocked,
                 options::quoted("another tab or worker holds the session ", &name),
@@ -491,9 +498,15 @@ async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
             shared.fail_start(&e);
             return;
         }
-        // No usable Web Locks: go on without (single-tab guarantee lost).
-        Err(_) => {}
-    }
+        // (undefined: no usable Web Locks; go on without, the single-tab
+        // guarantee lost.)
+        open_store(shared, parsed, name);
+    };
+    acquire_lock(&lock_name, wait, Closure::once_into_js(locked));
+}
+
+/// Opens and reads the store `name`, then installs and starts the driver.
+fn open_store(shared: Rc<Shared>, parsed: options::Parsed, name: String) {
     let cell: Rc<RefCell<Weak<Driver>>> = Rc::default();
     let target = cell.clone();
     let on_outcome = move |outcome| {
@@ -503,41 +516,45 @@ async fn start_durable(shared: Rc<Shared>, parsed: options::Parsed) {
         }
     };
     let fallback = parsed.client.persistence == Persistence::IndexedDbOrMemory;
-    match IndexedDbStore::open(&name, on_outcome).await {
-        Ok((store, mut state)) => {
-            // Where the synchronous journal exists it knows the incoming
-            // QoS 2 ids better than IndexedDB (see store::journal).
-            let journal = IncomingJournal::open(&name).map(|(mut journal, ids)| {
-                if let Some(ids) = ids {
-                    state.incoming_qos2 = ids;
-                }
-                journal.reset(&state.incoming_qos2);
-                journal
-            });
-            // Messages whose write a reload interrupted (see store::journal).
-            let mut outgoing = OutgoingJournal::open(&name);
-            let replay = outgoing
-                .as_mut()
-                .map(|j| j.merge_into(&mut state))
-                .unwrap_or_default();
-            install_driver(
-                &shared,
-                parsed,
-                state,
-                Some((store, cell)),
-                (journal, outgoing),
-                replay,
-            )
+    let db_name = name.clone();
+    let opened = move |result: Result<(IndexedDbStore, SessionState), StoreError>| {
+        match result {
+            Ok((store, mut state)) => {
+                // Where the synchronous journal exists it knows the incoming
+                // QoS 2 ids better than IndexedDB (see store::journal).
+                let journal = IncomingJournal::open(&name).map(|(mut journal, ids)| {
+                    if let Some(ids) = ids {
+                        state.incoming_qos2 = ids;
+                    }
+                    journal.reset(&state.incoming_qos2);
+                    journal
+                });
+                // Messages whose write a reload interrupted (see store::journal).
+                let mut outgoing = OutgoingJournal::open(&name);
+                let replay = outgoing
+                    .as_mut()
+                    .map(|j| j.merge_into(&mut state))
+                    .unwrap_or_default();
+                install_driver(
+                    &shared,
+                    parsed,
+                    state,
+                    Some((store, cell)),
+                    (journal, outgoing),
+                    replay,
+                )
+            }
+            Err(_) if fallback => install_memory_driver(&shared, parsed),
+            Err(e) => {
+                shared.fail_start(&ClientError::from_store(&e));
+                return;
+            }
         }
-        Err(_) if fallback => install_memory_driver(&shared, parsed),
-        Err(e) => {
-            shared.fail_start(&ClientError::from_store(&e));
-            return;
+        if let Some(d) = shared.driver() {
+            d.start();
         }
-    }
-    if let Some(d) = shared.driver() {
-        d.start();
-    }
+    };
+    IndexedDbStore::open(&db_name, on_outcome, opened);
 }
 
 /// Keeps `settle` in `table` under the accepted call's id (its outcome
@@ -763,7 +780,7 @@ impl Client {
         if !had_message_listener && n > 0 && !shared.held.borrow().is_empty() {
             // Hand over held messages after the caller's task, in order.
             let weak = Rc::downgrade(&self.shared);
-            wasm_bindgen_futures::spawn_local(async move {
+            soon(move || {
                 let Some(shared) = weak.upgrade() else {
                     return;
                 };

@@ -12,23 +12,133 @@ export class MqttError extends Error {
 }
 
 // Web Locks: one tab or worker at a time holds a (URL, client id) session.
-// Resolves with a function that releases the lock, or null when `wait` is
-// false and another holder has it. Without the Web Locks API it resolves
-// with a no-op release.
-export function acquireLock(name, wait) {
+// Calls done(release) once the lock is held, done(null) when `wait` is false
+// and another holder has it, done(undefined) when locking failed. Without the
+// Web Locks API, done gets a no-op release.
+export function acquireLock(name, wait, done) {
   const locks = globalThis.navigator && globalThis.navigator.locks;
-  if (!locks) return Promise.resolve(() => {});
-  return new Promise((resolve, reject) => {
-    locks
-      .request(name, { ifAvailable: !wait }, (lock) => {
-        if (!lock) {
-          resolve(null);
-          return undefined;
-        }
-        return new Promise((release) => resolve(release));
-      })
-      .catch(reject);
-  });
+  if (!locks) return done(() => {});
+  locks
+    .request(name, { ifAvailable: !wait }, (lock) => {
+      if (!lock) return done(null);
+      return new Promise(done);
+    })
+    .catch(() => done(undefined));
+}
+
+// The session store in IndexedDB: the database, its transactions and requests
+// are driven from here (the wasm sees the store's contents and, per write, one
+// call per operation): from Rust, every IndexedDB call and event handler cost
+// an import, a closure or a future.
+const STORES = ["messages", "states", "incoming", "subscriptions"];
+const errorText = (e) => (e && (e.message || e.name)) || String(e || "unknown error");
+
+// Opens (creating or upgrading) database `name` and reads it whole. Calls
+// done(db, reads): reads are the keys and values of "messages", the keys and
+// values of "states", the keys of "incoming", and per subscription its filter
+// and qos | nl << 2 | rap << 3 | rh << 4. On failure done(null, kind, message),
+// kind 0: no IndexedDB here, 1: open or upgrade failed, 2: the read failed.
+export function idbOpen(name, done) {
+  const factory = globalThis.indexedDB;
+  if (!factory) return done(null, 0, "indexedDB is not available here");
+  let request, blocked, failed;
+  try {
+    request = factory.open(name, 1);
+  } catch (e) {
+    return done(null, 1, errorText(e));
+  }
+  request.onupgradeneeded = (e) => {
+    try {
+      if (e.oldVersion < 1) for (const s of STORES) request.result.createObjectStore(s);
+    } catch (err) {
+      failed = "upgrade failed: " + errorText(err);
+    }
+  };
+  request.onblocked = () => (blocked = 1);
+  request.onerror = () =>
+    done(null, 1, failed || (blocked ? "upgrade blocked by another tab holding the database" : errorText(request.error)));
+  request.onsuccess = () => {
+    const db = request.result;
+    if (failed) {
+      db.close();
+      return done(null, 1, failed);
+    }
+    // Another tab upgrading the schema: step aside rather than block it.
+    db.onversionchange = () => db.close();
+    const fail = (e) => {
+      db.close();
+      done(null, 2, errorText(e));
+    };
+    try {
+      const tx = db.transaction(STORES, "readonly");
+      const reads = [];
+      for (const s of STORES) {
+        const store = tx.objectStore(s);
+        reads.push(store.getAllKeys(), store.getAll());
+      }
+      tx.onabort = () => fail(tx.error);
+      tx.oncomplete = () => {
+        const r = reads.map((q) => q.result);
+        const subs = r.pop();
+        r[6] = subs.map((v) => v.filter);
+        r[7] = subs.map((v) => (v.qos & 3) | (v.nl ? 4 : 0) | (v.rap ? 8 : 0) | ((v.rh & 3) << 4));
+        done(db, r);
+      };
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+// A readwrite transaction over every store, or the error text when none can be
+// made. Its end calls onComplete() or onAbort(why).
+export function idbBegin(db, onComplete, onAbort) {
+  try {
+    const tx = db.transaction(STORES, "readwrite");
+    tx.oncomplete = onComplete;
+    // Chromium's QuotaExceededError has an empty message: keep the name.
+    tx.onabort = () => onAbort(tx.error ? tx.error.name + ": " + tx.error.message : "transaction aborted");
+    return tx;
+  } catch (e) {
+    return errorText(e);
+  }
+}
+
+// One operation in `tx` on STORES[store]: op 0 puts `value` under `key`, 1
+// deletes `key` (through `last` when given), 2 clears, 3 aborts (`value`: why). A failing operation
+// aborts the transaction, whose onabort then reports it.
+export function idbOp(tx, op, store, key, value, last) {
+  if (tx.failed !== undefined) return;
+  try {
+    const s = tx.objectStore(STORES[store]);
+    if (op === 0) s.put(value, key);
+    else if (op === 1) s.delete(last === undefined ? key : IDBKeyRange.bound(key, last));
+    else if (op === 2) s.clear();
+    else throw value;
+  } catch (e) {
+    tx.failed = errorText(e);
+    try {
+      tx.abort();
+      tx.failed = "";
+    } catch (_) {}
+  }
+}
+
+// Puts a subscription, stored as { filter, qos, nl, rap, rh }, or deletes it.
+export function idbSubscription(tx, filter, put, qos, nl, rap, rh) {
+  idbOp(tx, put ? 0 : 1, 3, filter, { filter, qos, nl, rap, rh });
+}
+
+// Commits `tx` (without commit() a write issued just before a reload is often
+// lost). Returns the error text when an operation failed and the transaction
+// could not even be aborted (then no outcome will be reported).
+export function idbCommit(tx) {
+  if (tx.failed === undefined) {
+    try {
+      if (tx.commit) tx.commit();
+    } catch (_) {}
+  }
+  return tx.failed || undefined;
 }
 
 // Bytes between JS and the wasm memory, one call and one allocation each (wasm-bindgen's own

@@ -4,37 +4,60 @@
 //! it. Completions are reported in write order (IndexedDB runs readwrite
 //! transactions over the same stores in creation order).
 
-use std::cell::RefCell;
 use std::mem::ManuallyDrop;
-use std::rc::Rc;
 
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    Event, IdbDatabase, IdbFactory, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransaction,
-    IdbTransactionMode, IdbVersionChangeEvent,
-};
 
 use crate::codec::text::concat;
 use crate::codec::{QoS, RetainHandling, Subscription, SubscriptionOptions};
 use crate::session::{PersistOp, SessionState};
+use crate::transport::{copy_from_js, js_bytes};
 
 use super::record::{
-    decode_chunk, decode_message, decode_record, encode_chunk, message_record, state_from_code,
-    state_record, RecordHead,
+    decode_chunk, decode_message, decode_record, encode_chunk, message_record, state_record,
 };
 use super::{Store, StoreError};
 
-/// Schema version; `upgrade` brings any older database up to it.
-const SCHEMA_VERSION: u32 = 1;
+// IndexedDB itself is driven from support.js: from Rust every request, event
+// handler and future cost an import, a closure or a state machine (about 4 KB
+// of gzip in all).
+#[wasm_bindgen(module = "/src/js/support.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = idbOpen)]
+    fn idb_open(name: &str, done: JsValue);
+    #[wasm_bindgen(js_name = idbBegin)]
+    fn idb_begin(db: &JsValue, on_complete: &JsValue, on_abort: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = idbOp)]
+    fn idb_op(tx: &JsValue, op: u8, store: u8, key: f64, value: &JsValue, last: Option<f64>);
+    #[wasm_bindgen(js_name = idbSubscription)]
+    fn idb_subscription(
+        tx: &JsValue,
+        filter: &str,
+        put: bool,
+        qos: u8,
+        nl: bool,
+        rap: bool,
+        rh: u8,
+    );
+    #[wasm_bindgen(js_name = idbCommit)]
+    fn idb_commit(tx: &JsValue) -> Option<String>;
+}
 
-const MESSAGES: &str = "messages";
-const STATES: &str = "states";
-const INCOMING: &str = "incoming";
-const SUBSCRIPTIONS: &str = "subscriptions";
-const ALL_STORES: [&str; 4] = [MESSAGES, STATES, INCOMING, SUBSCRIPTIONS];
+/// The object stores, by their index in support.js's `STORES` (the
+/// subscriptions store has its own call).
+const MESSAGES: u8 = 0;
+const STATES: u8 = 1;
+const INCOMING: u8 = 2;
+
+/// `idbOp` operations.
+const PUT: u8 = 0;
+const DELETE: u8 = 1;
+const CLEAR: u8 = 2;
+/// Aborts the transaction (`value`: why).
+const ABORT: u8 = 3;
 
 /// How a write ended.
 pub(crate) enum WriteOutcome {
@@ -46,16 +69,15 @@ pub(crate) enum WriteOutcome {
 
 /// An open session database.
 pub(crate) struct IndexedDbStore {
-    db: IdbDatabase,
-    stores: Array,
+    db: JsValue,
     /// What the messages store holds, oldest first.
     chunks: Vec<Chunk>,
     /// The transactions' handlers, never dropped: a transaction still
     /// running when the client ends calls one later, and calling a dropped
     /// closure throws in the page (two small closures per client; they hold
     /// only a weak driver).
-    _on_complete: ManuallyDrop<Closure<dyn FnMut(Event)>>,
-    _on_abort: ManuallyDrop<Closure<dyn FnMut(Event)>>,
+    on_complete: ManuallyDrop<Closure<dyn FnMut()>>,
+    on_abort: ManuallyDrop<Closure<dyn FnMut(String)>>,
 }
 
 /// The database name for a (URL, client id) pair.
@@ -63,123 +85,11 @@ pub(crate) fn database_name(url: &str, client_id: &str) -> String {
     concat(&["wasmqtt:", url, ":", client_id])
 }
 
-fn js_error(e: &JsValue) -> String {
-    Reflect::get(e, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| "unknown error".into())
-}
-
-/// Resolves with the request's result or rejects with its error.
-fn request_done(request: &IdbRequest) -> JsFuture {
-    let request = request.clone();
-    let promise = Promise::new(&mut |resolve, reject| {
-        let r = request.clone();
-        let ok = Closure::once_into_js(move |_: Event| {
-            let value = r.result().unwrap_or(JsValue::UNDEFINED);
-            let _ = resolve.call1(&JsValue::UNDEFINED, &value);
-        });
-        let r = request.clone();
-        let fail = Closure::once_into_js(move |_: Event| {
-            let err = r
-                .error()
-                .ok()
-                .flatten()
-                .map(JsValue::from)
-                .unwrap_or(JsValue::UNDEFINED);
-            let _ = reject.call1(&JsValue::UNDEFINED, &err);
-        });
-        request.set_onsuccess(Some(ok.unchecked_ref()));
-        request.set_onerror(Some(fail.unchecked_ref()));
-    });
-    JsFuture::from(promise)
-}
-
-fn factory() -> Result<IdbFactory, StoreError> {
-    let global = js_sys::global();
-    let value = Reflect::get(&global, &"indexedDB".into()).unwrap_or(JsValue::UNDEFINED);
-    if value.is_undefined() || value.is_null() {
-        return Err(StoreError::Unavailable(
-            "indexedDB is not available here".into(),
-        ));
-    }
-    value
-        .dyn_into::<IdbFactory>()
-        .map_err(|_| StoreError::Unavailable("indexedDB is not an IDBFactory".into()))
-}
-
-/// Creates or migrates the object stores.
-fn upgrade(db: &IdbDatabase, old_version: u32) -> Result<(), JsValue> {
-    if old_version < 1 {
-        for name in ALL_STORES {
-            db.create_object_store(name)?;
-        }
-    }
-    Ok(())
-}
-
-async fn open_database(name: &str) -> Result<IdbDatabase, StoreError> {
-    let request: IdbOpenDbRequest = factory()?
-        .open_with_u32(name, SCHEMA_VERSION)
-        .map_err(|e| StoreError::Open(js_error(&e)))?;
-    let upgrade_failed: Rc<RefCell<Option<String>>> = Rc::default();
-    let failed = upgrade_failed.clone();
-    let req = request.clone();
-    let on_upgrade =
-        Closure::<dyn FnMut(IdbVersionChangeEvent)>::new(move |e: IdbVersionChangeEvent| {
-            let old = e.old_version() as u32;
-            let result = req
-                .result()
-                .and_then(|db| db.dyn_into::<IdbDatabase>())
-                .and_then(|db| upgrade(&db, old));
-            if let Err(err) = result {
-                *failed.borrow_mut() = Some(js_error(&err));
-            }
-        });
-    request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
-    let blocked: Rc<RefCell<bool>> = Rc::default();
-    let b = blocked.clone();
-    let on_blocked = Closure::<dyn FnMut(Event)>::new(move |_: Event| *b.borrow_mut() = true);
-    request.set_onblocked(Some(on_blocked.as_ref().unchecked_ref()));
-    let result = request_done(&request).await;
-    request.set_onupgradeneeded(None);
-    request.set_onblocked(None);
-    if let Some(msg) = upgrade_failed.borrow_mut().take() {
-        return Err(StoreError::Open(concat(&["upgrade failed: ", &msg])));
-    }
-    let db = result.map_err(|e| {
-        if *blocked.borrow() {
-            StoreError::Open("upgrade blocked by another tab holding the database".into())
-        } else {
-            StoreError::Open(js_error(&e))
-        }
-    })?;
-    db.dyn_into::<IdbDatabase>()
-        .map_err(|_| StoreError::Open("open did not return a database".into()))
-}
-
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn num(obj: &JsValue, key: &str) -> f64 {
-    get(obj, key).as_f64().unwrap_or(0.0)
-}
-
-/// A state record ([`encode_record`] with no message), or an object with
-/// named fields as the first releases wrote (still read, so an update loses
-/// nothing).
-fn read_head(v: &JsValue) -> Result<RecordHead, StoreError> {
-    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
-        return Ok(decode_record(&bytes.to_vec())?.0);
-    }
-    Ok(RecordHead {
-        state: state_from_code(num(v, "state") as u8),
-        packet_id: num(v, "packetId") as u16,
-        attempts: num(v, "attempts") as u32,
-        created_ms: num(v, "created") as u64,
-    })
+/// A copy of a JS byte array.
+fn to_vec(bytes: &Uint8Array) -> Vec<u8> {
+    let mut v = vec![0; bytes.length() as usize];
+    copy_from_js(bytes, &mut v);
+    v
 }
 
 /// One value of the messages store: its key and the messages in it not
@@ -195,83 +105,64 @@ struct Chunk {
 /// small enough that writing one again as its messages complete is cheap.
 const CHUNK_LEN: usize = 64;
 
-async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError> {
-    let stores = store_names();
-    let read_err = |e: JsValue| StoreError::Read(js_error(&e));
-    let tx = db
-        .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
-        .map_err(read_err)?;
-    // Every request is issued at once (they run in order in the
-    // transaction), then awaited: no event-loop turn between them.
-    let mut requests = Vec::with_capacity(8);
-    for name in ALL_STORES {
-        let store = tx.object_store(name).map_err(read_err)?;
-        requests.push(store.get_all_keys().map_err(read_err)?);
-        requests.push(store.get_all().map_err(read_err)?);
-    }
-    let mut results = Vec::with_capacity(8);
-    for request in &requests {
-        results.push(Array::from(&request_done(request).await.map_err(read_err)?));
-    }
-    let [msg_keys, msg_values, state_keys, state_values, incoming_keys, _, _, sub_values] =
-        <[Array; 8]>::try_from(results).map_err(|_| StoreError::Read("short read".into()))?;
-
+/// The session state in `reads` (see support.js's `idbOpen`), and the
+/// messages store's chunks.
+fn load(reads: &Array) -> Result<(SessionState, Vec<Chunk>), StoreError> {
+    let read = |i: u32| Array::from(&reads.get(i));
+    let (msg_keys, msg_values) = (read(0), read(1));
     let mut state = SessionState::default();
     let mut chunks = Vec::new();
     // Index loops, not zip: less code in the wasm (keys and values of one
     // getAll have the same length).
     for i in 0..msg_keys.length() {
-        let (k, v) = (msg_keys.get(i), msg_values.get(i));
-        let Some(key) = k.as_f64().map(|s| s as u64) else {
+        let (Some(key), Some(bytes)) = (
+            msg_keys.get(i).as_f64(),
+            msg_values.get(i).dyn_into::<Uint8Array>().ok(),
+        ) else {
             continue;
         };
+        let bytes = to_vec(&bytes);
         let mut live = Vec::new();
-        if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
-            let bytes = bytes.to_vec();
-            for (seq, record) in decode_chunk(&bytes)? {
-                let (head, publish) = decode_record(record)?;
-                state
-                    .messages
-                    .push(head.stored(seq, decode_message(publish)?));
-                live.push((seq, record.to_vec()));
-            }
-        } else {
-            // One message per object, under its seq (the first releases).
-            let packet = get(&v, "packet")
-                .dyn_into::<Uint8Array>()
-                .map_err(|_| StoreError::Read("stored message has no packet".into()))?;
-            let message = decode_message(&packet.to_vec())?;
-            state.messages.push(read_head(&v)?.stored(key, message));
-            live.push((key, Vec::new()));
+        for (seq, record) in decode_chunk(&bytes)? {
+            let (head, publish) = decode_record(record)?;
+            state
+                .messages
+                .push(head.stored(seq, decode_message(publish)?));
+            live.push((seq, record.to_vec()));
         }
         chunks.push(Chunk {
-            key,
+            key: key as u64,
             live,
             changed: false,
         });
     }
     // Later states (QoS 2 only, so few) override those written with the
     // messages. (Session::with_state puts the messages in seq order.)
+    let (state_keys, state_values) = (read(2), read(3));
     for i in 0..state_keys.length() {
-        let (k, v) = (state_keys.get(i), state_values.get(i));
-        let seq = k.as_f64().map(|s| s as u64);
+        let seq = state_keys.get(i).as_f64().map(|s| s as u64);
+        let Ok(bytes) = state_values.get(i).dyn_into::<Uint8Array>() else {
+            continue;
+        };
         if let Some(m) = state.messages.iter_mut().find(|m| Some(m.seq) == seq) {
-            let later = read_head(&v)?;
+            let later = decode_record(&to_vec(&bytes))?.0;
             m.state = later.state;
             m.packet_id = later.packet_id;
             m.attempts = later.attempts;
         }
     }
-    for k in incoming_keys.iter() {
+    for k in read(4).iter() {
         if let Some(id) = k.as_f64() {
             state.incoming_qos2.push(id as u16);
         }
     }
-    for v in sub_values.iter() {
-        let Some(filter) = get(&v, "filter").as_string() else {
+    let (filters, codes) = (read(6), read(7));
+    for i in 0..filters.length() {
+        let Some(filter) = filters.get(i).as_string() else {
             continue;
         };
-        let retain_handling = match num(&v, "rh") as u8 {
+        let code = codes.get(i).as_f64().unwrap_or(0.0) as u8;
+        let retain_handling = match code >> 4 {
             1 => RetainHandling::SendIfNew,
             2 => RetainHandling::DoNotSend,
             _ => RetainHandling::SendAtSubscribe,
@@ -279,9 +170,9 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
         state.subscriptions.push(Subscription {
             filter,
             options: SubscriptionOptions {
-                qos: QoS::from_u8(num(&v, "qos") as u8).unwrap_or(QoS::AtMostOnce),
-                no_local: get(&v, "nl").as_bool().unwrap_or(false),
-                retain_as_published: get(&v, "rap").as_bool().unwrap_or(false),
+                qos: QoS::from_u8(code & 3).unwrap_or(QoS::AtMostOnce),
+                no_local: code & 4 != 0,
+                retain_as_published: code & 8 != 0,
                 retain_handling,
             },
         });
@@ -289,71 +180,53 @@ async fn load(db: &IdbDatabase) -> Result<(SessionState, Vec<Chunk>), StoreError
     Ok((state, chunks))
 }
 
-/// The names of every object store, as a JS array (what a transaction over
-/// all of them takes).
-fn store_names() -> Array {
-    let names = Array::new();
-    for name in ALL_STORES {
-        names.push(&JsValue::from_str(name));
-    }
-    names
-}
-
-fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
-}
-
-/// `head` (and `message`) as a record.
-/// A store error as the JS value a write reports.
-fn js_err<T>(r: Result<T, StoreError>) -> Result<T, JsValue> {
-    r.map_err(|e| JsValue::from_str(&e.message()))
-}
-
 /// `records` as one chunk value in a new JS byte array.
 fn chunk_value(records: &[(u64, Vec<u8>)]) -> JsValue {
     let bytes = encode_chunk(records.iter().map(|(seq, r)| (*seq, r.as_slice())));
-    Uint8Array::from(bytes.as_slice()).into()
+    js_bytes(&bytes).into()
 }
 
 impl IndexedDbStore {
-    /// Opens (creating or upgrading) the database `name` and reads the
-    /// session state in it. `on_outcome` hears how each later write ended,
-    /// in write order.
-    pub(crate) async fn open(
+    /// Opens (creating or upgrading) the database `name`, reads the session
+    /// state in it and calls `done` with the store and the state.
+    /// `on_outcome` hears how each later write ended, in write order.
+    pub(crate) fn open(
         name: &str,
         on_outcome: impl Fn(WriteOutcome) + Clone + 'static,
-    ) -> Result<(IndexedDbStore, SessionState), StoreError> {
-        let db = open_database(name).await?;
-        let (state, chunks) = load(&db).await?;
-        // Another tab upgrading the schema: step aside rather than block it.
-        let closer = db.clone();
-        let on_version = Closure::<dyn FnMut(Event)>::new(move |_: Event| closer.close());
-        db.set_onversionchange(Some(on_version.as_ref().unchecked_ref()));
-        on_version.forget();
-        let ok = on_outcome.clone();
-        let on_complete =
-            Closure::<dyn FnMut(Event)>::new(move |_: Event| ok(WriteOutcome::Committed));
-        let on_abort = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
-            let why = e
-                .target()
-                .and_then(|t| t.dyn_into::<IdbTransaction>().ok())
-                .and_then(|tx| tx.error())
-                // Chromium's QuotaExceededError has an empty message: keep the name.
-                .map(|err| concat(&[&err.name(), ": ", &err.message()]))
-                .unwrap_or_else(|| "transaction aborted".into());
-            on_outcome(WriteOutcome::Failed(StoreError::Write(why)));
-        });
-        let stores = store_names();
-        Ok((
-            IndexedDbStore {
-                db,
-                stores,
-                chunks,
-                _on_complete: ManuallyDrop::new(on_complete),
-                _on_abort: ManuallyDrop::new(on_abort),
-            },
-            state,
-        ))
+        done: impl FnOnce(Result<(IndexedDbStore, SessionState), StoreError>) + 'static,
+    ) {
+        let opened = move |db: JsValue, reads: JsValue, message: JsValue| {
+            if db.is_null() {
+                let message = message.as_string().unwrap_or_default();
+                return done(Err(match reads.as_f64() {
+                    Some(0.0) => StoreError::Unavailable(message),
+                    Some(1.0) => StoreError::Open(message),
+                    _ => StoreError::Read(message),
+                }));
+            }
+            let (state, chunks) = match load(&Array::from(&reads)) {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    db.unchecked_ref::<Database>().close();
+                    return done(Err(e));
+                }
+            };
+            let ok = on_outcome.clone();
+            let on_complete = Closure::<dyn FnMut()>::new(move || ok(WriteOutcome::Committed));
+            let on_abort = Closure::<dyn FnMut(String)>::new(move |why: String| {
+                on_outcome(WriteOutcome::Failed(StoreError::Write(why)))
+            });
+            done(Ok((
+                IndexedDbStore {
+                    db,
+                    chunks,
+                    on_complete: ManuallyDrop::new(on_complete),
+                    on_abort: ManuallyDrop::new(on_abort),
+                },
+                state,
+            )))
+        };
+        idb_open(name, Closure::once_into_js(opened));
     }
 
     /// Takes completed message `seq` out of its chunk.
@@ -367,21 +240,18 @@ impl IndexedDbStore {
         }
     }
 
-    fn put_ops(&mut self, tx: &IdbTransaction, ops: &[PersistOp]) -> Result<(), JsValue> {
-        let store = |name: &str| tx.object_store(name);
-        let (messages, states, incoming, subs) = (
-            store(MESSAGES)?,
-            store(STATES)?,
-            store(INCOMING)?,
-            store(SUBSCRIPTIONS)?,
-        );
+    fn put_ops(&mut self, tx: &JsValue, ops: &[PersistOp]) -> Result<(), StoreError> {
+        let op = |op: u8, store: u8, key: u64, value: &JsValue| {
+            idb_op(tx, op, store, key as f64, value, None)
+        };
+        let none = JsValue::UNDEFINED;
         let mut deleted = Vec::new();
         // New messages, written in chunks after the loop (a seq is stored
         // once: the session never puts a stored message again).
         let mut new: Vec<(u64, Vec<u8>)> = Vec::new();
-        for op in ops {
-            match op {
-                PersistOp::PutMessage(m) => new.push((m.seq, js_err(message_record(m))?)),
+        for o in ops {
+            match o {
+                PersistOp::PutMessage(m) => new.push((m.seq, message_record(m)?)),
                 // QoS 1 state is not kept: after a reload such a message is
                 // sent again with a new packet id, which at least once allows.
                 PersistOp::SetMessageState {
@@ -395,9 +265,8 @@ impl IndexedDbStore {
                     attempts,
                     ..
                 } => {
-                    let record = js_err(state_record(*state, *packet_id, *attempts))?;
-                    let v = Uint8Array::from(record.as_slice());
-                    states.put_with_key(&v, &JsValue::from(*seq as f64))?;
+                    let record = state_record(*state, *packet_id, *attempts)?;
+                    op(PUT, STATES, *seq, &js_bytes(&record));
                 }
                 PersistOp::DeleteMessage { seq } => {
                     deleted.push(*seq);
@@ -407,26 +276,26 @@ impl IndexedDbStore {
                     }
                 }
                 PersistOp::PutIncoming { packet_id } => {
-                    incoming.put_with_key(&JsValue::from(1), &JsValue::from(*packet_id))?;
+                    op(PUT, INCOMING, u64::from(*packet_id), &JsValue::TRUE)
                 }
                 PersistOp::DeleteIncoming { packet_id } => {
-                    incoming.delete(&JsValue::from(*packet_id))?;
+                    op(DELETE, INCOMING, u64::from(*packet_id), &none)
                 }
-                PersistOp::ClearIncoming => {
-                    incoming.clear()?;
-                }
+                PersistOp::ClearIncoming => op(CLEAR, INCOMING, 0, &none),
                 PersistOp::PutSubscription(s) => {
-                    let v = Object::new();
                     let o = &s.options;
-                    set(&v, "filter", &JsValue::from_str(&s.filter));
-                    set(&v, "qos", &JsValue::from(o.qos.as_u8()));
-                    set(&v, "nl", &JsValue::from_bool(o.no_local));
-                    set(&v, "rap", &JsValue::from_bool(o.retain_as_published));
-                    set(&v, "rh", &JsValue::from(o.retain_handling as u8));
-                    subs.put_with_key(&v, &JsValue::from_str(&s.filter))?;
+                    idb_subscription(
+                        tx,
+                        &s.filter,
+                        true,
+                        o.qos.as_u8(),
+                        o.no_local,
+                        o.retain_as_published,
+                        o.retain_handling as u8,
+                    );
                 }
                 PersistOp::DeleteSubscription { filter } => {
-                    subs.delete(&JsValue::from_str(filter))?;
+                    idb_subscription(tx, filter, false, 0, false, false, 0)
                 }
             }
         }
@@ -437,19 +306,18 @@ impl IndexedDbStore {
             let chunk = &mut self.chunks[i];
             if chunk.changed {
                 chunk.changed = false;
-                let key = JsValue::from(chunk.key as f64);
                 if chunk.live.is_empty() {
-                    messages.delete(&key)?;
+                    op(DELETE, MESSAGES, chunk.key, &none);
                     self.chunks.remove(i);
                     continue;
                 }
-                messages.put_with_key(&chunk_value(&chunk.live), &key)?;
+                op(PUT, MESSAGES, chunk.key, &chunk_value(&chunk.live));
             }
             i += 1;
         }
         for part in new.chunks(CHUNK_LEN) {
             let key = part[0].0;
-            messages.put_with_key(&chunk_value(part), &JsValue::from(key as f64))?;
+            op(PUT, MESSAGES, key, &chunk_value(part));
             self.chunks.push(Chunk {
                 key,
                 live: part.to_vec(),
@@ -468,21 +336,24 @@ impl IndexedDbStore {
                 last = deleted[i];
             }
             i += 1;
-            let range: JsValue = if first == last {
-                JsValue::from(first as f64)
-            } else {
-                IdbKeyRange::bound(&JsValue::from(first as f64), &JsValue::from(last as f64))?
-                    .into()
-            };
-            states.delete(&range)?;
+            let last = (last != first).then_some(last as f64);
+            idb_op(tx, DELETE, STATES, first as f64, &none, last);
         }
         Ok(())
     }
 
     /// Closes the database (after the client ends).
     pub(crate) fn close(&self) {
-        self.db.close();
+        self.db.unchecked_ref::<Database>().close();
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `IDBDatabase`.
+    type Database;
+    #[wasm_bindgen(method)]
+    fn close(this: &Database);
 }
 
 impl Store for IndexedDbStore {
@@ -490,23 +361,17 @@ impl Store for IndexedDbStore {
     /// comes later through `on_outcome`. An error here means the outcome
     /// will not be reported.
     fn write(&mut self, ops: &[PersistOp]) -> Result<(), StoreError> {
-        let tx = self
-            .db
-            .transaction_with_str_sequence_and_mode(&self.stores, IdbTransactionMode::Readwrite)
-            .map_err(|e| StoreError::Write(js_error(&e)))?;
-        tx.set_oncomplete(Some(self._on_complete.as_ref().unchecked_ref()));
-        tx.set_onabort(Some(self._on_abort.as_ref().unchecked_ref()));
-        if let Err(e) = self.put_ops(&tx, ops) {
-            // A successful abort reports the failure through on_abort, in order.
-            return match tx.abort() {
-                Ok(()) => Ok(()),
-                Err(_) => Err(StoreError::Write(js_error(&e))),
-            };
+        let tx = idb_begin(&self.db, self.on_complete.as_ref(), self.on_abort.as_ref());
+        if let Some(why) = tx.as_string() {
+            return Err(StoreError::Write(why));
         }
-        // Without commit() a write issued just before a reload is often lost.
-        // (web-sys marks it deprecated only because it is newer than the rest.)
-        #[allow(deprecated)]
-        let _ = tx.commit();
-        Ok(())
+        if let Err(e) = self.put_ops(&tx, ops) {
+            // Aborts the transaction; its onabort reports the failure, in order.
+            idb_op(&tx, ABORT, 0, 0.0, &e.message().into(), None);
+        }
+        match idb_commit(&tx) {
+            Some(why) => Err(StoreError::Write(why)),
+            None => Ok(()),
+        }
     }
 }

@@ -23,8 +23,13 @@ extern "C" {
     fn bytes_out(at: u32, len: u32) -> Uint8Array;
 }
 
-/// A new `Uint8Array` holding a copy of `bytes`. Valid once any transport
-/// was opened (which tells support.js where the wasm memory is).
+/// Tells support.js where the wasm memory is, for [`js_bytes`] and
+/// [`copy_from_js`]: called before either is used.
+pub(crate) fn share_memory() {
+    use_memory(&wasm_bindgen::memory());
+}
+
+/// A new `Uint8Array` holding a copy of `bytes` (after [`share_memory`]).
 pub(crate) fn js_bytes(bytes: &[u8]) -> Uint8Array {
     bytes_out(bytes.as_ptr() as u32, bytes.len() as u32)
 }
@@ -64,7 +69,6 @@ impl WebSocketTransport {
     ) -> Result<Self, String> {
         let ws = WebSocket::new_with_str(url, "mqtt").map_err(describe)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
-        use_memory(&wasm_bindgen::memory());
         let h = handler.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || h(TransportEvent::Open));
         let h = handler.clone();
