@@ -58,6 +58,19 @@ fn violations(v: ProtocolVersion) -> Vec<(&'static str, Violation, ProtocolError
             0x82,
         ),
         (
+            // A packet only clients send is refused unread: even broken.
+            "CONNECT with a broken body to the client",
+            Violation::Raw(vec![0x10, 0x02, 0xff, 0xff]),
+            ProtocolError::UnexpectedPacket(PacketType::Connect),
+            0x82,
+        ),
+        (
+            "UNSUBSCRIBE with no filter to the client",
+            Violation::Raw(vec![0xa2, 0x02, 0x00, 0x01]),
+            ProtocolError::UnexpectedPacket(PacketType::Unsubscribe),
+            0x82,
+        ),
+        (
             "packet type 0",
             Violation::Raw(vec![0x00, 0x00]),
             ProtocolError::Decode(DecodeError::InvalidPacketType(0)),

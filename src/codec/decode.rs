@@ -34,7 +34,7 @@ pub fn decode(
     max_packet_size: usize,
 ) -> Result<Option<(Packet, usize)>, DecodeError> {
     let mut slots = Slots::default();
-    let size = decode_reusing(buf, version, max_packet_size, &mut slots)?;
+    let size = decode_reusing::<false>(buf, version, max_packet_size, &mut slots)?;
     Ok(size.and_then(|size| Some((slots.take()?, size))))
 }
 
@@ -79,7 +79,7 @@ impl Slots {
 /// empty one if there is none), so reusing its allocations. Returns the
 /// size of the packet decoded.
 #[inline]
-fn decode_reusing(
+fn decode_reusing<const CLIENT: bool>(
     buf: &[u8],
     version: ProtocolVersion,
     max_packet_size: usize,
@@ -110,7 +110,7 @@ fn decode_reusing(
     let Some(body) = buf.get(header_len..size) else {
         return Ok(None);
     };
-    parse::body(kind, flags, body, version, minimal_header, slots)?;
+    parse::body::<CLIENT>(kind, flags, body, version, minimal_header, slots)?;
     Ok(Some(size))
 }
 
@@ -231,15 +231,20 @@ impl Decoder {
     /// The next complete packet, `Ok(None)` if more bytes are needed. After an
     /// error the stream is unusable and the decoder should be cleared.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, DecodeError> {
-        let decoded = self.next_buffered()?;
+        let decoded = self.next_buffered::<false>()?;
         Ok(decoded.and_then(|()| self.slots.take()))
     }
 
     /// [`Decoder::next_packet`], leaving the packet in the slots.
-    fn next_buffered(&mut self) -> Result<Option<()>, DecodeError> {
+    fn next_buffered<const CLIENT: bool>(&mut self) -> Result<Option<()>, DecodeError> {
         self.slots.keep_a_spare();
         let pending = self.buf.get(self.start..).unwrap_or_default();
-        match decode_reusing(pending, self.version, self.max_packet_size, &mut self.slots)? {
+        match decode_reusing::<CLIENT>(
+            pending,
+            self.version,
+            self.max_packet_size,
+            &mut self.slots,
+        )? {
             Some(consumed) => {
                 self.start += consumed;
                 if self.start >= self.buf.len() {
@@ -259,23 +264,38 @@ impl Decoder {
     /// packet's bytes are buffered. Returns `Ok(None)` once `input` is used
     /// up and more bytes are needed.
     pub fn next_packet_from(&mut self, input: &mut &[u8]) -> Result<Option<Packet>, DecodeError> {
-        let decoded = self.next_from(input)?;
+        let decoded = self.next_in::<false>(input)?;
         Ok(decoded.and_then(|()| self.slots.take()))
     }
 
-    /// [`Decoder::next_packet_from`], leaving the packet for
+    /// [`Decoder::next_packet_from`] for a client, leaving the packet for
     /// [`Decoder::take_packet`] or, a PUBLISH, [`Decoder::take_publish`].
+    /// A packet only clients send is refused with
+    /// [`DecodeError::UnexpectedPacket`] before its body is read (so a
+    /// client's build holds no CONNECT, SUBSCRIBE or UNSUBSCRIBE parser).
     // Inlined into its caller (the session's receive loop).
     #[inline]
     pub(crate) fn next_from(&mut self, input: &mut &[u8]) -> Result<Option<()>, DecodeError> {
+        self.next_in::<true>(input)
+    }
+
+    /// [`Decoder::next_from`] or, unless `CLIENT`, for either side.
+    #[inline]
+    fn next_in<const CLIENT: bool>(
+        &mut self,
+        input: &mut &[u8],
+    ) -> Result<Option<()>, DecodeError> {
         if self.buffered() == 0 {
             if input.is_empty() {
                 return Ok(None);
             }
             self.slots.keep_a_spare();
-            if let Some(used) =
-                decode_reusing(input, self.version, self.max_packet_size, &mut self.slots)?
-            {
+            if let Some(used) = decode_reusing::<CLIENT>(
+                input,
+                self.version,
+                self.max_packet_size,
+                &mut self.slots,
+            )? {
                 *input = input.get(used..).unwrap_or_default();
                 return Ok(Some(()));
             }
@@ -284,7 +304,7 @@ impl Decoder {
             self.feed(input);
             *input = &[];
         }
-        self.next_buffered()
+        self.next_buffered::<CLIENT>()
     }
 
     /// The PUBLISH that [`Decoder::next_from`] just decoded, to take

@@ -75,6 +75,9 @@ pub enum DecodeError {
     InvalidSubscriptionOptions,
     /// A topic name or filter that breaks the topic rules.
     InvalidTopic(TopicError),
+    /// A packet only a client sends (CONNECT, SUBSCRIBE, UNSUBSCRIBE,
+    /// PINGREQ), received by a client.
+    UnexpectedPacket(PacketType),
 }
 
 impl DecodeError {
@@ -131,6 +134,11 @@ impl DecodeError {
             DecodeError::InvalidTopic(e) => {
                 out.push_str("invalid topic: ");
                 out.push_str(e.as_str());
+                return;
+            }
+            DecodeError::UnexpectedPacket(t) => {
+                out.push_str("unexpected ");
+                out.push_str(t.name());
                 return;
             }
         };

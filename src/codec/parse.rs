@@ -18,9 +18,10 @@ use super::wire::Reader;
 
 /// Decodes the body of a packet whose fixed header was already checked.
 /// `minimal_header` tells whether the remaining length was in its shortest
-/// form, which MQTT 5 CONNECT requires.
+/// form, which MQTT 5 CONNECT requires. A `CLIENT` refuses the packets only
+/// clients send, unread.
 #[inline]
-pub(crate) fn body(
+pub(crate) fn body<const CLIENT: bool>(
     kind: PacketType,
     flags: u8,
     body: &[u8],
@@ -55,18 +56,30 @@ pub(crate) fn body(
         }
         return Ok(());
     }
-    slots.packet = Some(other_body(kind, body, version, minimal_header)?);
+    slots.packet = Some(other_body::<CLIENT>(kind, body, version, minimal_header)?);
     Ok(())
 }
 
 /// [`body`] of every packet but PUBLISH.
 #[inline(never)]
-fn other_body(
+fn other_body<const CLIENT: bool>(
     kind: PacketType,
     body: &[u8],
     version: ProtocolVersion,
     minimal_header: bool,
 ) -> Result<Packet, DecodeError> {
+    // Checked first, so a client's instance has no parser for them.
+    if CLIENT
+        && matches!(
+            kind,
+            PacketType::Connect
+                | PacketType::Subscribe
+                | PacketType::Unsubscribe
+                | PacketType::PingReq
+        )
+    {
+        return Err(DecodeError::UnexpectedPacket(kind));
+    }
     let v5 = version == ProtocolVersion::V5;
     let mut r = Reader::new(body);
     let packet = match kind {

@@ -306,6 +306,8 @@ impl Session {
                         DecodeError::InvalidPropertyValue(properties::id::TOPIC_ALIAS) => {
                             ProtocolError::TopicAliasInvalid(0)
                         }
+                        // (The decoder refuses these before reading them.)
+                        DecodeError::UnexpectedPacket(t) => ProtocolError::UnexpectedPacket(t),
                         e => ProtocolError::Decode(e),
                     };
                     self.close(CloseReason::Protocol(error));
