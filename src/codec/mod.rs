@@ -8,7 +8,7 @@ mod encode;
 mod error;
 mod packet;
 mod parse;
-mod prop_codec;
+pub(crate) mod prop_codec;
 pub mod properties;
 pub mod reason;
 pub(crate) mod text;

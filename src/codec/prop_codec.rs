@@ -298,6 +298,30 @@ pub(crate) fn write(props: &Properties, content_len: usize, out: &mut Vec<u8>) {
     }
 }
 
+/// `props` as a whole block (length prefix included) for `ctx`; empty when
+/// there are none or they do not fit `ctx`. The JavaScript layer hands
+/// received properties to JS this way (support.js builds the objects).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by src/js
+pub(crate) fn to_block(props: &Properties, ctx: PropContext) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Ok(len @ 1..) = content_len(props, ctx) {
+        write(props, len, &mut out);
+    }
+    out
+}
+
+/// The properties of a whole block (length prefix included) for `ctx`;
+/// an empty `block` holds none. The JavaScript layer gets the application's
+/// properties this way (support.js encodes the objects).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by src/js
+pub(crate) fn from_block(block: &[u8], ctx: PropContext) -> Result<Properties, DecodeError> {
+    let mut props = Properties::default();
+    if !block.is_empty() {
+        decode(&mut Reader::new(block), ctx, &mut props)?;
+    }
+    Ok(props)
+}
+
 /// One callback per property value kind; [`visit`] calls them in
 /// identifier order for every property that is set.
 trait Visitor {
@@ -696,6 +720,31 @@ mod tests {
         assert_eq!(
             decode_block(PropContext::Subscribe, twice, &mut Properties::default()),
             Err(DecodeError::DuplicateProperty(0x0B))
+        );
+    }
+
+    /// A block from [`to_block`] reads back the same through [`from_block`]
+    /// (the JavaScript layer's path both ways), repeated properties
+    /// included; no properties are an empty block, and an empty block none.
+    #[test]
+    fn blocks_round_trip() {
+        let mut p = Properties::default();
+        p.payload_format_indicator = Some(1);
+        p.message_expiry_interval = Some(u32::MAX);
+        p.content_type = Some("c".into());
+        p.response_topic = Some("r/t".into());
+        p.correlation_data = Some(vec![0, 255]);
+        p.subscription_identifiers = vec![1, MAX_VARINT];
+        p.topic_alias = Some(7);
+        p.user_properties = vec![("k".into(), "a".into()), ("k".into(), "b".into())];
+        let block = to_block(&p, PropContext::Publish);
+        assert_eq!(from_block(&block, PropContext::Publish), Ok(p.clone()));
+        // Not allowed there: nothing rather than a block the reader refuses.
+        assert!(to_block(&p, PropContext::Subscribe).is_empty());
+        assert!(to_block(&Properties::default(), PropContext::ConnAck).is_empty());
+        assert_eq!(
+            from_block(&[], PropContext::Connect),
+            Ok(Properties::default())
         );
     }
 }

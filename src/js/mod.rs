@@ -24,7 +24,7 @@ use crate::store::journal::{IncomingJournal, OutgoingJournal};
 use crate::store::record::state_name;
 use crate::store::StoreError;
 
-use convert::{get, integer, properties_from_js, PropertyUse};
+use convert::{request_properties, Request};
 use error::{error, rejected, to_js};
 use tables::{Pending, TopicCache};
 
@@ -113,6 +113,10 @@ extern "C" {
     /// given << 3.
     #[wasm_bindgen(js_name = publishOptions)]
     fn publish_options(options: &JsValue) -> u8;
+    /// `subscribe()`'s options: qos | nl << 2 | rap << 3 | rh << 4; throws
+    /// an `MqttError` for a bad qos or rh.
+    #[wasm_bindgen(js_name = subscribeOptions, catch)]
+    fn subscribe_options(options: &JsValue) -> Result<u8, JsValue>;
 }
 
 /// The events `emit` knows, by their index in support.js's `EVENTS`.
@@ -333,8 +337,7 @@ fn build(
 ) -> Result<Rc<Shared>, JsValue> {
     options::check_url(url).map_err(|m| error(ErrorCode::InvalidUrl, m))?;
     crate::transport::share_memory();
-    let parsed = options::parse(url, options, fail_first_connect)
-        .map_err(|m| error(ErrorCode::InvalidOptions, m))?;
+    let parsed = options::parse(url, options, fail_first_connect)?;
     let shared = Rc::new_cyclic(|me| Shared {
         driver: RefCell::new(None),
         deferred: RefCell::new(Vec::new()),
@@ -603,15 +606,6 @@ pub struct Client {
     shared: Rc<Shared>,
 }
 
-fn parse_qos(value: &JsValue) -> Result<QoS, JsValue> {
-    if value.is_undefined() {
-        return Ok(QoS::AtMostOnce);
-    }
-    integer(value, 2)
-        .and_then(|n| QoS::from_u8(n as u8))
-        .ok_or_else(invalid_qos)
-}
-
 fn invalid_qos() -> JsValue {
     error(ErrorCode::InvalidQos, "qos must be 0, 1 or 2")
 }
@@ -663,8 +657,7 @@ impl Client {
         let properties = if flags & 8 == 0 {
             Properties::default()
         } else {
-            properties_from_js(&get(opts, "properties"), PropertyUse::Publish)
-                .map_err(options_error)?
+            request_properties(opts, Request::Publish)?
         };
         let message = Message {
             topic,
@@ -680,28 +673,23 @@ impl Client {
 
     fn subscribe_inner(&self, filters: &JsValue, opts: &JsValue) -> Result<Promise, JsValue> {
         let filters = filters_of(filters)?;
-        let qos = parse_qos(&get(opts, "qos"))?;
-        let flag = |name: &str| get(opts, name).as_bool().unwrap_or(false);
-        let rh = get(opts, "rh");
-        let retain_handling = match integer(&rh, 2) {
-            _ if rh.is_undefined() => RetainHandling::SendAtSubscribe,
-            Some(0) => RetainHandling::SendAtSubscribe,
-            Some(1) => RetainHandling::SendIfNew,
-            Some(2) => RetainHandling::DoNotSend,
-            _ => return Err(options_error("option `rh` must be 0, 1 or 2".into())),
+        let flags = subscribe_options(opts)?;
+        let retain_handling = match flags >> 4 {
+            1 => RetainHandling::SendIfNew,
+            2 => RetainHandling::DoNotSend,
+            _ => RetainHandling::SendAtSubscribe,
         };
         let options = SubscriptionOptions {
-            qos,
-            no_local: flag("nl"),
-            retain_as_published: flag("rap"),
+            qos: QoS::from_u8(flags & 3).unwrap_or(QoS::AtMostOnce),
+            no_local: flags & 4 != 0,
+            retain_as_published: flags & 8 != 0,
             retain_handling,
         };
         let mut subscriptions = Vec::with_capacity(filters.len());
         for filter in filters {
             subscriptions.push(Subscription { filter, options });
         }
-        let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Subscribe)
-            .map_err(options_error)?;
+        let properties = request_properties(opts, Request::Subscribe)?;
         let (p, settle) = promise();
         self.shared
             .submit(Deferred::Subscribe(subscriptions, properties, settle))?;
@@ -710,8 +698,7 @@ impl Client {
 
     fn unsubscribe_inner(&self, filters: &JsValue, opts: &JsValue) -> Result<Promise, JsValue> {
         let filters = filters_of(filters)?;
-        let properties = properties_from_js(&get(opts, "properties"), PropertyUse::Unsubscribe)
-            .map_err(options_error)?;
+        let properties = request_properties(opts, Request::Unsubscribe)?;
         let (p, settle) = promise();
         self.shared
             .submit(Deferred::Unsubscribe(filters, properties, settle))?;

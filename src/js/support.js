@@ -181,12 +181,18 @@ export function publishOptions(o) {
   return qos | (o.retain === true ? 4 : 0) | (o.properties !== undefined ? 8 : 0);
 }
 
-// The `packet` argument of a `message` listener, built in one call: from
-// Rust, each property set would cost a call and a key string.
-export function packetInfo(qos, retain, dup, properties) {
-  const p = { qos, retain, dup };
-  if (properties !== undefined) p.properties = properties;
-  return p;
+// The `packet` argument of a `message` listener and the `connack` value, built in one call each:
+// from Rust, each field set would cost a call and a key string. `props`: the property block the
+// wasm encoded, or undefined.
+const withProps = (o, props) => {
+  if (props !== undefined) o.properties = propObject(props);
+  return o;
+};
+export function packetInfo(qos, retain, dup, props) {
+  return withProps({ qos, retain, dup }, props);
+}
+export function connackInfo(sessionPresent, reasonCode, props) {
+  return withProps({ sessionPresent, reasonCode }, props);
 }
 
 // Promises the wasm settles by number: making one costs one call, where
@@ -272,4 +278,331 @@ export function emit(map, code, n, a, b, c) {
       console.error("wasmqtt: listener threw", e);
     }
   }
+}
+
+// MQTT 5 properties cross to and from the wasm as the wire-format property block (length, then
+// identifier / value pairs), which the wasm's codec reads and writes anyway: building or reading
+// the MQTT.js-style objects from Rust cost an import call and a key string per field.
+//
+// By identifier: [MQTT.js name, type, where, min, max]. type: 0 byte (a number), 1 byte (a
+// boolean, set as a boolean or 0 / 1), 2 two-byte integer, 4 four-byte integer, 5 variable byte
+// integer, 6 UTF-8 string, 7 binary data. where: the bits of the requests an application may set
+// it in (1 CONNECT, 2 will, 4 PUBLISH, 8 SUBSCRIBE, 16 UNSUBSCRIBE; user properties: all); none
+// for those only a broker sends. min: 0 unless given; max: the type's unless given.
+const MAXV = 268435455;
+const MAXU32 = 4294967295;
+const PROPS = {
+  1: ["payloadFormatIndicator", 1, 6],
+  2: ["messageExpiryInterval", 4, 6],
+  3: ["contentType", 6, 6],
+  8: ["responseTopic", 6, 6],
+  9: ["correlationData", 7, 6],
+  11: ["subscriptionIdentifier", 5, 12, 1],
+  17: ["sessionExpiryInterval", 4, 1],
+  18: ["assignedClientIdentifier", 6],
+  19: ["serverKeepAlive", 2],
+  21: ["authenticationMethod", 6, 1],
+  22: ["authenticationData", 7, 1],
+  23: ["requestProblemInformation", 1, 1],
+  24: ["willDelayInterval", 4, 2],
+  25: ["requestResponseInformation", 1, 1],
+  26: ["responseInformation", 6],
+  28: ["serverReference", 6],
+  31: ["reasonString", 6],
+  33: ["receiveMaximum", 2, 1, 1],
+  34: ["topicAliasMaximum", 2, 1],
+  35: ["topicAlias", 2, 4, 1],
+  36: ["maximumQoS", 0],
+  37: ["retainAvailable", 1],
+  39: ["maximumPacketSize", 4, 1, 1, MAXV],
+  40: ["wildcardSubscriptionAvailable", 1],
+  41: ["subscriptionIdentifiersAvailable", 1],
+  42: ["sharedSubscriptionAvailable", 1],
+};
+const USER_PROPERTY = 38;
+const utf8 = new TextEncoder();
+const isObj = (v) => v !== null && typeof v === "object";
+const isInt = (v, min, max) => Number.isInteger(v) && v >= min && v <= max;
+// A string (as UTF-8) or bytes as a Uint8Array; null or undefined as empty; anything else null.
+const bytes = (v) =>
+  typeof v === "string"
+    ? utf8.encode(v)
+    : v instanceof Uint8Array
+      ? v
+      : v instanceof ArrayBuffer
+        ? new Uint8Array(v)
+        : v == null
+          ? new Uint8Array(0)
+          : null;
+const varint = (out, n) => {
+  do out.push(n > 127 ? (n & 127) | 128 : n);
+  while ((n >>>= 7));
+};
+
+// The property block of the MQTT.js-style object `p` (undefined or null: none) for the request
+// `where`. Throws `pre` and the message naming what is wrong.
+function propBlock(p, where, pre) {
+  const out = [];
+  const num = (n, size) => {
+    while (size--) out.push((n >>> (size * 8)) & 255);
+  };
+  const bin = (b) => {
+    if (b === null || b.length > 65535) throw 0;
+    num(b.length, 2);
+    for (const x of b) out.push(x);
+  };
+  const str = (s) => {
+    if (typeof s !== "string" || s.includes("\0")) throw 0;
+    bin(utf8.encode(s));
+  };
+  if (p != null && !isObj(p)) throw pre + "properties must be an object";
+  for (const k of p == null ? [] : Object.keys(p)) {
+    const v = p[k];
+    const id = Object.keys(PROPS).find((i) => PROPS[i][0] === k && PROPS[i][2] & where);
+    if (k !== "userProperties" && id === undefined) {
+      throw pre + "unknown or misplaced property `" + k + "`";
+    }
+    try {
+      if (id === undefined) {
+        if (!isObj(v)) throw 0;
+        for (const name of Object.keys(v)) {
+          for (const x of [].concat(v[name])) {
+            out.push(USER_PROPERTY);
+            str(name);
+            str(x);
+          }
+        }
+      } else {
+        const [, type, , min = 0, max = [0, 1, 65535, 0, MAXU32, MAXV][type]] = PROPS[id];
+        out.push(+id);
+        if (type === 6) str(v);
+        else if (type === 7) bin(bytes(v));
+        else {
+          const n = type === 1 && typeof v === "boolean" ? +v : v;
+          if (!isInt(n, min, max)) throw 0;
+          if (type === 5) varint(out, n);
+          else num(n, type === 1 ? 1 : type);
+        }
+      }
+    } catch {
+      throw pre + "property `" + k + "` has an invalid value";
+    }
+  }
+  const block = [];
+  varint(block, out.length);
+  return new Uint8Array(block.concat(out));
+}
+
+// The MQTT.js-style object of a property block the wasm encoded: a property given more than once
+// (subscription identifiers, a repeated user property name) becomes an array of its values.
+function propObject(b) {
+  const o = {};
+  const user = {};
+  let i = 0;
+  const num = (size) => {
+    let n = 0;
+    while (size--) n = n * 256 + b[i++];
+    return n;
+  };
+  const vint = () => {
+    let n = 0;
+    for (let m = 1, x = 128; x & 128; m *= 128) n += ((x = b[i++]) & 127) * m;
+    return n;
+  };
+  const bin = () => {
+    const n = num(2);
+    return b.slice(i, (i += n));
+  };
+  const str = () => utf8d.decode(bin());
+  const add = (to, k, v) => {
+    to[k] = Object.prototype.hasOwnProperty.call(to, k) ? [].concat(to[k], v) : v;
+  };
+  vint();
+  while (i < b.length) {
+    const id = b[i++];
+    if (id === USER_PROPERTY) {
+      add(user, str(), str());
+      continue;
+    }
+    const e = PROPS[id];
+    if (e === undefined) break;
+    const t = e[1];
+    add(o, e[0], t < 2 ? (t ? b[i++] === 1 : b[i++]) : t === 5 ? vint() : t === 6 ? str() : t === 7 ? bin() : num(t));
+  }
+  if (Object.keys(user).length) o.userProperties = user;
+  return o;
+}
+const utf8d = new TextDecoder();
+
+// Bad options throw a string naming the option; the wasm gets an MqttError (InvalidOptions).
+const invalidOptions = (f) => {
+  try {
+    return f();
+  } catch (e) {
+    throw typeof e === "string" ? new MqttError("InvalidOptions", e) : e;
+  }
+};
+
+// The property block of a request's options (`o.properties`) for `where` (see PROPS); throws an
+// MqttError.
+export function requestProps(o, where) {
+  return invalidOptions(() => propBlock(isObj(o) ? o.properties : undefined, where, ""));
+}
+
+// subscribe()'s options as qos | nl << 2 | rap << 3 | rh << 4; throws an MqttError.
+export function subscribeOptions(o) {
+  const get = (k) => (isObj(o) ? o[k] : undefined);
+  const ok = (v) => v === undefined || [0, 1, 2].includes(v);
+  if (!ok(get("qos"))) throw new MqttError("InvalidQos", "qos must be 0, 1 or 2");
+  if (!ok(get("rh"))) throw new MqttError("InvalidOptions", "option `rh` must be 0, 1 or 2");
+  return get("qos") | ((get("nl") === true) << 2) | ((get("rap") === true) << 3) | (get("rh") << 4);
+}
+
+const KNOWN = [
+  "clientId",
+  "protocolVersion",
+  "clean",
+  "sessionExpiryInterval",
+  "keepalive",
+  "username",
+  "password",
+  "will",
+  "connectTimeout",
+  "reconnect",
+  "resubscribe",
+  "persistence",
+  "maxInflight",
+  "maxQueued",
+  "maxPacketSize",
+  "properties",
+  "lock",
+];
+
+// connect()'s options (shared/api.md) checked, with defaults, in one call. Returns [protocol
+// version, clean, keepalive, connectTimeout, resubscribe, maxInflight (0: none), maxQueued,
+// maxPacketSize, reconnect (0: off), initialDelay, maxDelay, jitter, persistence (0 memory,
+// 1 indexeddb, 2 auto), lock (1: wait), will qos, will retain] (numbers), then client id,
+// username, password (Uint8Array), CONNECT property block, will topic (undefined: no will), will
+// payload (Uint8Array), will property block. Throws an MqttError (InvalidOptions) naming the
+// option. The will topic's rules are checked in the wasm (its codec knows them).
+export function parseOptions(o) {
+  return invalidOptions(() => {
+    if (o == null) o = {};
+    if (!isObj(o)) throw "options must be an object";
+    for (const k of Object.keys(o)) {
+      if (!KNOWN.includes(k)) throw "unknown option `" + k + "`";
+    }
+    const bad = (k, what) => {
+      throw "option `" + k + "` must be " + what;
+    };
+    const typed = (k, type, dflt) => {
+      const v = o[k];
+      if (v === undefined) return dflt;
+      if (typeof v !== type) bad(k, "a " + type);
+      return v;
+    };
+    const int = (k, min, max, dflt) => {
+      const v = o[k];
+      if (v === undefined) return dflt;
+      if (!isInt(v, min, max)) bad(k, "an integer from " + min + " to " + max);
+      return v;
+    };
+    const v5 = int("protocolVersion", 4, 5, 4) === 5;
+    const clean = typed("clean", "boolean", true);
+    let id = typed("clientId", "string");
+    if (!clean && !id) bad("clientId", "a non-empty string when `clean` is false");
+    if (id === undefined) {
+      id = "wasmqtt_" + ((Math.random() * MAXU32) >>> 0).toString(16).padStart(8, "0");
+    }
+    const keepalive = int("keepalive", 0, 65535, 60);
+    const username = typed("username", "string");
+    let password = o.password;
+    if (password !== undefined) {
+      if (typeof password !== "string" && !(password instanceof Uint8Array)) {
+        bad("password", "a string or Uint8Array");
+      }
+      password = bytes(password);
+    }
+    const will = o.will;
+    let wt, wp, wq, wr, wb;
+    if (will !== undefined) {
+      if (!isObj(will)) bad("will", "an object");
+      for (const k of Object.keys(will)) {
+        if (!["topic", "payload", "qos", "retain", "properties"].includes(k)) {
+          throw "unknown option `will." + k + "`";
+        }
+      }
+      wt = will.topic;
+      if (typeof wt !== "string") bad("will.topic", "a string");
+      wp = bytes(will.payload);
+      if (wp === null) bad("will.payload", "a string or Uint8Array");
+      wq = will.qos;
+      if (wq !== undefined && ![0, 1, 2].includes(wq)) bad("will.qos", "0, 1 or 2");
+      wr = will.retain;
+      if (wr !== undefined && typeof wr !== "boolean") bad("will.retain", "a boolean");
+      if (v5) wb = propBlock(will.properties, 2, "option `will.properties`: ");
+    }
+    const connectTimeout = int("connectTimeout", 1, MAXU32, 30000);
+    const resubscribe = typed("resubscribe", "boolean", true);
+    const maxInflight = int("maxInflight", 1, 65535, 0);
+    const maxQueued = int("maxQueued", 0, MAXU32, 10000);
+    const maxPacketSize = int("maxPacketSize", 16, MAXV, MAXV);
+    const props = o.properties;
+    const pre = "option `properties`: ";
+    let block;
+    if (v5) {
+      block = propBlock(props, 1, pre);
+      const expiry = o.sessionExpiryInterval;
+      if (expiry !== undefined) {
+        if (!isInt(expiry, 0, MAXU32)) bad("sessionExpiryInterval", "an integer");
+        block = propBlock({ ...props, sessionExpiryInterval: expiry }, 1, pre);
+      }
+    } else if (props !== undefined) {
+      throw "option `properties` needs protocolVersion 5";
+    }
+    const r = o.reconnect;
+    const reconnect = [1, 1000, 30000, 0.5];
+    if (r === false) reconnect[0] = 0;
+    else if (isObj(r)) {
+      for (const k of Object.keys(r)) {
+        const i = ["initialDelay", "maxDelay", "jitter"].indexOf(k) + 1;
+        if (!i) throw "unknown option `reconnect." + k + "`";
+        const v = r[k];
+        if (i < 3 ? !isInt(v, 0, MAXU32) : !(typeof v === "number" && v >= 0 && v <= 1)) {
+          throw "option `reconnect." + k + "` is out of range";
+        }
+        reconnect[i] = v;
+      }
+      if (reconnect[2] < reconnect[1]) bad("reconnect.maxDelay", "at least `initialDelay`");
+    } else if (r !== undefined && r !== true) {
+      bad("reconnect", "false or { initialDelay, maxDelay, jitter }");
+    }
+    const p = o.persistence;
+    const persistence = p === undefined ? +!clean : ["memory", "indexeddb", "auto"].indexOf(p);
+    if (persistence < 0) bad("persistence", '"indexeddb", "memory" or "auto"');
+    const lock = o.lock === undefined ? 1 : ["fail", "wait"].indexOf(o.lock);
+    if (lock < 0) bad("lock", '"wait" or "fail"');
+    return [
+      v5 ? 5 : 4,
+      +clean,
+      keepalive,
+      connectTimeout,
+      +resubscribe,
+      maxInflight,
+      maxQueued,
+      maxPacketSize,
+      ...reconnect,
+      persistence,
+      lock,
+      wq | 0,
+      +(wr === true),
+      id,
+      username,
+      password,
+      block,
+      wt,
+      wp,
+      wb,
+    ];
+  });
 }

@@ -405,3 +405,280 @@ test("createClient works offline-first: listeners before connecting, publish bef
     await proxy("/reset");
   }
 });
+
+// MQTT 5 properties cross the wasm boundary as wire-format blocks (support.js encodes the
+// application's objects, the wasm's codec decodes them; received ones the other way): every
+// settable property is sent and read back from the broker, and the errors of options and
+// properties (checked in support.js) are pinned by their messages.
+
+/** An InvalidOptions rejection as the tests below list them. */
+const inv = (m) => `InvalidOptions: ${m}`;
+
+test("v5: every PUBLISH property, repeated user properties and subscription identifiers make the round trip", async () => {
+  const r = await inPage(async ({ env }) => {
+    const topic = t.uid("props");
+    const c = await wasmqtt.connect(env.wsUrl, { protocolVersion: 5 });
+    const m = t.collect(c);
+    // Two subscriptions match: the broker names both identifiers (in one PUBLISH or one each).
+    await c.subscribe(`${topic}/#`, { qos: 1, properties: { subscriptionIdentifier: 7 } });
+    await c.subscribe(`${topic}/+`, { qos: 1, properties: { subscriptionIdentifier: 268435455, userProperties: { s: "1" } } });
+    const properties = {
+      payloadFormatIndicator: true,
+      messageExpiryInterval: 3600,
+      contentType: "text/plain; charset=utf-8",
+      responseTopic: `${topic}/reply`,
+      correlationData: new Uint8Array([0, 1, 254, 255]),
+      userProperties: { a: "1", b: ["x", "y", "é"], "": "" },
+    };
+    await c.publish(`${topic}/x`, "p", { qos: 1, properties });
+    await c.publish(`${topic}/y`, "q", { qos: 1, properties: { payloadFormatIndicator: 0, correlationData: "text" } });
+    await m.wait(2);
+    // Several identifiers arrive as an array, one as a number; wait for what the broker sends.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await c.end();
+    const list = m.list.map((x) => ({
+      topic: x.topic.split("/").pop(),
+      properties: {
+        ...x.packet.properties,
+        correlationData: x.packet.properties.correlationData && Array.from(x.packet.properties.correlationData),
+        isBytes: x.packet.properties.correlationData instanceof Uint8Array,
+      },
+    }));
+    return { topic, list };
+  });
+  const x = r.list.filter((m) => m.topic === "x");
+  const ids = x.flatMap((m) => [].concat(m.properties.subscriptionIdentifier)).sort((a, b) => a - b);
+  assert.deepEqual(ids, [7, 268435455]);
+  for (const m of x) {
+    const { subscriptionIdentifier, messageExpiryInterval, ...rest } = m.properties;
+    assert.ok(messageExpiryInterval <= 3600 && messageExpiryInterval >= 3590, String(messageExpiryInterval));
+    assert.deepEqual(rest, {
+      payloadFormatIndicator: true,
+      contentType: "text/plain; charset=utf-8",
+      responseTopic: `${r.topic}/reply`,
+      correlationData: [0, 1, 254, 255],
+      userProperties: { a: "1", b: ["x", "y", "é"], "": "" },
+      isBytes: true,
+    });
+  }
+  const y = r.list.find((m) => m.topic === "y");
+  assert.equal(y.properties.payloadFormatIndicator, false);
+  assert.deepEqual(y.properties.correlationData, [...new TextEncoder().encode("text")]);
+});
+
+test("v5: CONNECT and will properties reach the broker; CONNACK properties come back typed", async () => {
+  const r = await inPage(async ({ env }) => {
+    const topic = t.uid("connect-props");
+    const c = await wasmqtt.connect(env.wsUrl, {
+      protocolVersion: 5,
+      sessionExpiryInterval: 10,
+      properties: {
+        sessionExpiryInterval: 99,
+        receiveMaximum: 50,
+        maximumPacketSize: 1 << 20,
+        topicAliasMaximum: 5,
+        requestResponseInformation: 1,
+        requestProblemInformation: false,
+        userProperties: { who: ["me", "you"] },
+      },
+      will: {
+        topic: `${topic}/will`,
+        payload: "w",
+        properties: {
+          willDelayInterval: 0,
+          payloadFormatIndicator: 1,
+          messageExpiryInterval: 60,
+          contentType: "c",
+          responseTopic: "r",
+          correlationData: new Uint8Array([9]).buffer,
+          userProperties: { k: "v" },
+        },
+      },
+    });
+    const connack = c.connack;
+    await c.end();
+    // An authentication method mosquitto does not know: refused with 0x8C, so it was sent.
+    const auth = await t.settle(
+      wasmqtt.connect(env.wsUrl, { protocolVersion: 5, reconnect: false, properties: { authenticationMethod: "x", authenticationData: "d" } }),
+    );
+    return { connack, auth };
+  });
+  assert.equal(r.connack.reasonCode, 0);
+  const p = r.connack.properties;
+  assert.equal(typeof p, "object");
+  for (const [k, v] of Object.entries(p)) {
+    if (k.endsWith("Available")) assert.equal(typeof v, "boolean", k);
+  }
+  assert.equal(r.auth.code, "ConnectionRefused");
+  assert.equal(r.auth.reasonCode, 0x8c);
+});
+
+test("bad options and properties throw InvalidOptions with the message naming them", async () => {
+  const r = await inPage(async ({ env }) => {
+    const cases = [
+      "x",
+      { keepAlive: 1 },
+      { protocolVersion: 3 },
+      { clean: 1 },
+      { clientId: 5 },
+      { clean: false, clientId: "" },
+      { keepalive: 70000 },
+      { keepalive: 1.5 },
+      { username: null },
+      { password: 5 },
+      { password: new ArrayBuffer(1) },
+      { will: null },
+      { will: { topic: "a", x: 1 } },
+      { will: { topic: 1 } },
+      { will: { topic: "a/+" } },
+      { will: { topic: "" } },
+      { will: { topic: "a", payload: 5 } },
+      { will: { topic: "a", qos: 3 } },
+      { will: { topic: "a", retain: 1 } },
+      { protocolVersion: 5, will: { topic: "a", properties: { topicAlias: 1 } } },
+      { protocolVersion: 5, will: { topic: "a", properties: { willDelayInterval: -1 } } },
+      { connectTimeout: 0 },
+      { resubscribe: "no" },
+      { maxInflight: 0 },
+      { maxQueued: -1 },
+      { maxPacketSize: 15 },
+      { properties: {} },
+      { protocolVersion: 5, properties: 5 },
+      { protocolVersion: 5, properties: { foo: 1 } },
+      { protocolVersion: 5, properties: { contentType: "x" } },
+      { protocolVersion: 5, properties: { receiveMaximum: 0 } },
+      { protocolVersion: 5, properties: { maximumPacketSize: 268435456 } },
+      { protocolVersion: 5, properties: { requestProblemInformation: 2 } },
+      { protocolVersion: 5, properties: { authenticationMethod: "a\0b" } },
+      { protocolVersion: 5, properties: { authenticationData: 5 } },
+      { protocolVersion: 5, properties: { userProperties: { a: 1 } } },
+      { protocolVersion: 5, properties: { userProperties: { a: ["b", null] } } },
+      { protocolVersion: 5, properties: { userProperties: "a" } },
+      { protocolVersion: 5, sessionExpiryInterval: -1 },
+      { reconnect: "x" },
+      { reconnect: null },
+      { reconnect: { foo: 1 } },
+      { reconnect: { jitter: 2 } },
+      { reconnect: { jitter: "0.5" } },
+      { reconnect: { initialDelay: -1 } },
+      { reconnect: { initialDelay: 50000 } },
+      { persistence: "disk" },
+      { lock: true },
+    ];
+    return cases.map((o) => {
+      try {
+        wasmqtt.createClient(env.wsUrl, o).end(true);
+        return "accepted";
+      } catch (e) {
+        return `${e.code}: ${e.message}`;
+      }
+    });
+  });
+  assert.deepEqual(r, [
+    inv("options must be an object"),
+    inv("unknown option `keepAlive`"),
+    inv("option `protocolVersion` must be an integer from 4 to 5"),
+    inv("option `clean` must be a boolean"),
+    inv("option `clientId` must be a string"),
+    inv("option `clientId` must be a non-empty string when `clean` is false"),
+    inv("option `keepalive` must be an integer from 0 to 65535"),
+    inv("option `keepalive` must be an integer from 0 to 65535"),
+    inv("option `username` must be a string"),
+    inv("option `password` must be a string or Uint8Array"),
+    inv("option `password` must be a string or Uint8Array"),
+    inv("option `will` must be an object"),
+    inv("unknown option `will.x`"),
+    inv("option `will.topic` must be a string"),
+    inv("option `will.topic`: wildcard in topic name"),
+    inv("option `will.topic`: empty topic"),
+    inv("option `will.payload` must be a string or Uint8Array"),
+    inv("option `will.qos` must be 0, 1 or 2"),
+    inv("option `will.retain` must be a boolean"),
+    inv("option `will.properties`: unknown or misplaced property `topicAlias`"),
+    inv("option `will.properties`: property `willDelayInterval` has an invalid value"),
+    inv("option `connectTimeout` must be an integer from 1 to 4294967295"),
+    inv("option `resubscribe` must be a boolean"),
+    inv("option `maxInflight` must be an integer from 1 to 65535"),
+    inv("option `maxQueued` must be an integer from 0 to 4294967295"),
+    inv("option `maxPacketSize` must be an integer from 16 to 268435455"),
+    inv("option `properties` needs protocolVersion 5"),
+    inv("option `properties`: properties must be an object"),
+    inv("option `properties`: unknown or misplaced property `foo`"),
+    inv("option `properties`: unknown or misplaced property `contentType`"),
+    inv("option `properties`: property `receiveMaximum` has an invalid value"),
+    inv("option `properties`: property `maximumPacketSize` has an invalid value"),
+    inv("option `properties`: property `requestProblemInformation` has an invalid value"),
+    inv("option `properties`: property `authenticationMethod` has an invalid value"),
+    inv("option `properties`: property `authenticationData` has an invalid value"),
+    inv("option `properties`: property `userProperties` has an invalid value"),
+    inv("option `properties`: property `userProperties` has an invalid value"),
+    inv("option `properties`: property `userProperties` has an invalid value"),
+    inv("option `sessionExpiryInterval` must be an integer"),
+    inv("option `reconnect` must be false or { initialDelay, maxDelay, jitter }"),
+    inv("option `reconnect` must be false or { initialDelay, maxDelay, jitter }"),
+    inv("unknown option `reconnect.foo`"),
+    inv("option `reconnect.jitter` is out of range"),
+    inv("option `reconnect.jitter` is out of range"),
+    inv("option `reconnect.initialDelay` is out of range"),
+    inv("option `reconnect.maxDelay` must be at least `initialDelay`"),
+    inv('option `persistence` must be "indexeddb", "memory" or "auto"'),
+    inv('option `lock` must be "wait" or "fail"'),
+  ]);
+});
+
+test("bad request options and properties reject with the documented codes and messages", async () => {
+  const r = await inPage(async ({ env }) => {
+    const c = await wasmqtt.connect(env.wsUrl, { protocolVersion: 5 });
+    const calls = [
+      () => c.publish("a/b", "x", { properties: { sessionExpiryInterval: 1 } }),
+      () => c.publish("a/b", "x", { properties: { topicAlias: 0 } }),
+      () => c.publish("a/b", "x", { properties: { messageExpiryInterval: 2 ** 32 } }),
+      () => c.publish("a/b", "x", { properties: { contentType: 5 } }),
+      () => c.publish("a/b", "x", { properties: { userProperties: { a: [["b"]] } } }),
+      () => c.publish("a/b", "x", { properties: "x" }),
+      () => c.subscribe("a/b", { properties: { subscriptionIdentifier: 0 } }),
+      () => c.subscribe("a/b", { properties: { subscriptionIdentifier: 268435456 } }),
+      () => c.subscribe("a/b", { properties: { contentType: "x" } }),
+      () => c.subscribe("a/b", { rh: 3 }),
+      () => c.subscribe("a/b", { qos: 1.5 }),
+      () => c.subscribe("a/b", { qos: "1" }),
+      () => c.unsubscribe("a/b", { properties: { subscriptionIdentifier: 1 } }),
+      () => c.unsubscribe("a/b", { properties: null }),
+    ];
+    const out = [];
+    for (const f of calls) {
+      const s = await t.settle(f());
+      out.push(s.ok ? "resolved" : `${s.code}: ${s.message}`);
+    }
+    // Subscription options reach the broker: rh 2 sends no retained message.
+    const topic = t.uid("rh");
+    await c.publish(topic, "kept", { qos: 1, retain: true });
+    const m = t.collect(c);
+    await c.subscribe(topic, { qos: 1, nl: true, rap: true, rh: 2 });
+    await c.publish(topic, "own", { qos: 1 }); // nl: not delivered back
+    await c.subscribe(`${topic}/+`, { qos: 1 });
+    await c.publish(`${topic}/marker`, "m", { qos: 1 });
+    await m.wait(1);
+    await c.publish(topic, "", { qos: 1, retain: true });
+    await c.end();
+    out.push(m.list.map((x) => x.text));
+    return out;
+  });
+  assert.deepEqual(r, [
+    inv("unknown or misplaced property `sessionExpiryInterval`"),
+    inv("property `topicAlias` has an invalid value"),
+    inv("property `messageExpiryInterval` has an invalid value"),
+    inv("property `contentType` has an invalid value"),
+    inv("property `userProperties` has an invalid value"),
+    inv("properties must be an object"),
+    inv("property `subscriptionIdentifier` has an invalid value"),
+    inv("property `subscriptionIdentifier` has an invalid value"),
+    inv("unknown or misplaced property `contentType`"),
+    inv("option `rh` must be 0, 1 or 2"),
+    "InvalidQos: qos must be 0, 1 or 2",
+    "InvalidQos: qos must be 0, 1 or 2",
+    inv("unknown or misplaced property `subscriptionIdentifier`"),
+    "resolved",
+    ["m"],
+  ]);
+});
