@@ -86,7 +86,14 @@ function assertNoPanic(page) {
   assert.deepEqual(bad, [], "no panic or wasm trap in the page");
 }
 
-const pubState = (page) => page.evaluate(() => ({ ...window.pub, pause: undefined, resume: undefined, outbox: window.client?.outbox().length ?? -1 }));
+const pubState = (page) =>
+  page.evaluate(() => ({
+    ...window.pub,
+    pause: undefined,
+    resume: undefined,
+    outbox: window.client?.outbox().length ?? -1,
+    connected: window.client?.connected === true,
+  }));
 
 /**
  * Tests 1 and 2: a page publishes `total` numbered messages (window of 50 promises) and is
@@ -303,7 +310,9 @@ test("connection drops at random points during a QoS 2 stream: exactly once, in 
     await page.evaluate((c) => d.publisher(c), cfg);
     const at = points(8, 20, total - 20, 25);
     for (const target of at) {
-      await until(() => pubState(page), (s) => s.handed >= target, 30000, `${target} handed over`);
+      // Connected too: with 50 promises in flight the page can hand over the next target while
+      // still reconnecting, and a drop then finds no connection.
+      await until(() => pubState(page), (s) => s.handed >= target && s.connected, 30000, `${target} handed over, connected`);
       await proxy("/drop");
     }
     const end = await until(() => pubState(page), (s) => s.done && s.outbox === 0, 60000, "all completed");
