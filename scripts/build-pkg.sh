@@ -2,7 +2,8 @@
 # Builds the npm package into pkg/:
 #   cargo build (release, wasm32) -> wasm-bindgen --target web -> panics trap at once
 #   (scripts/panic-abort.mjs) -> wasm-opt -Oz (npm binaryen)
-#   -> short import/export names (scripts/minify-names.mjs) -> terser -> pkg/package.json, then prints the sizes.
+#   -> short import/export names (scripts/minify-names.mjs) -> the JS snippet into the glue
+#   (scripts/inline-snippets.mjs) -> terser -> pkg/package.json, then prints the sizes.
 # Idempotent: when the compiled wasm, the tools and the hand-written .d.ts are unchanged and
 # pkg/ is complete, the wasm-bindgen and wasm-opt steps are skipped.
 #
@@ -54,7 +55,7 @@ want_stamp=$(
     [ -x "$root/node_modules/.bin/terser" ] && "$root/node_modules/.bin/terser" --version
     [ -f "$dts_src" ] && sha256sum "$dts_src"
     echo "version=$version"
-    sha256sum "$0" scripts/minify-names.mjs scripts/panic-abort.mjs
+    sha256sum "$0" scripts/minify-names.mjs scripts/panic-abort.mjs scripts/inline-snippets.mjs
   } | sha256sum | cut -d' ' -f1
 )
 
@@ -89,8 +90,9 @@ else
     node scripts/panic-abort.mjs "$out/${name}_bg.wasm" "$out/${name}_bg.abort.wasm"
     mv "$out/${name}_bg.abort.wasm" "$out/${name}_bg.wasm"
     log "wasm-opt -Oz ($("$wasm_opt" --version))"
-    # No names/debug info, producers or target_features sections in the release module.
-    "$wasm_opt" -Oz "${wasm_opt_flags[@]}" --strip-debug --strip-producers --strip-target-features \
+    # No names/debug info, producers or target_features sections in the release module. The
+    # second -Oz pipeline finds about 0.3 KB of gzip more than one (--converge: less).
+    "$wasm_opt" -Oz -Oz "${wasm_opt_flags[@]}" --strip-debug --strip-producers --strip-target-features \
       "$out/${name}_bg.wasm" -o "$out/${name}_bg.opt.wasm"
     mv "$out/${name}_bg.opt.wasm" "$out/${name}_bg.wasm"
   fi
@@ -106,12 +108,15 @@ else
   if [ -n "$err_snippet" ]; then
     printf '\nexport { MqttError } from "./%s";\n' "$err_snippet" >>"$out/$name.js"
   fi
+  # The snippet goes into the glue module: one file less to fetch, one gzip stream, its
+  # names minified with the glue's (see the script).
+  node scripts/inline-snippets.mjs "$out" "$name"
 
   # The glue and its snippets ship minified (terser, npm): the readable glue is
   # 38 KB raw / 7.6 KB gzip, minified about 16 KB / 5.2 KB.
   terser=$root/node_modules/.bin/terser
   if [ -x "$terser" ]; then
-    log "terser (glue JS and snippets)"
+    log "terser (glue JS)"
     while IFS= read -r js; do
       "$terser" "$js" --module --compress passes=2 --mangle -o "$js.min"
       mv "$js.min" "$js"
@@ -167,7 +172,7 @@ printf '  %-20s %9d B raw %9d B gzip -9\n' "total" "$((wasm_raw + js_raw + snip_
 
 # Size budget (gzip -9 of everything a page loads). The target is 60 KB; this line only keeps
 # what was won: raise it on purpose, with the reason in the commit, never silently.
-budget=${WASMQTT_SIZE_BUDGET:-62600}
+budget=${WASMQTT_SIZE_BUDGET:-62000}
 total_gz=$((wasm_gz + js_gz + snip_gz))
 if [ "$use_opt" = 1 ] && [ "$total_gz" -gt "$budget" ]; then
   echo "build-pkg: pkg/ is $total_gz B gzip, over the budget of $budget B (WASMQTT_SIZE_BUDGET)" >&2
