@@ -172,7 +172,7 @@ printf '  %-20s %9d B raw %9d B gzip -9\n' "total" "$((wasm_raw + js_raw + snip_
 
 # Size budget (gzip -9 of everything a page loads). The target is 60 KB; this line only keeps
 # what was won: raise it on purpose, with the reason in the commit, never silently.
-budget=${WASMQTT_SIZE_BUDGET:-62000}
+budget=${WASMQTT_SIZE_BUDGET:-61700}
 total_gz=$((wasm_gz + js_gz + snip_gz))
 if [ "$use_opt" = 1 ] && [ "$total_gz" -gt "$budget" ]; then
   echo "build-pkg: pkg/ is $total_gz B gzip, over the budget of $budget B (WASMQTT_SIZE_BUDGET)" >&2
