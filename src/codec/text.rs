@@ -22,26 +22,6 @@ pub(crate) fn push_dec(out: &mut String, n: u64) {
     }
 }
 
-/// `s` as a decimal number: ASCII digits only (no sign), at least one, no
-/// overflow. For numbers this crate wrote itself; `str::parse` would link
-/// a larger general parser per integer type.
-// Only the (wasm-only) store journal reads numbers; the native tests check it here.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub(crate) fn parse_dec(s: &str) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    let mut n = 0u64;
-    for b in s.bytes() {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
-    }
-    Some(n)
-}
-
 /// Appends `0x` and `n` in lower-case hex with at least `min_digits` digits
 /// (`{:#04x}` is `min_digits` 2, `{:#x}` is 1).
 pub(crate) fn push_hex(out: &mut String, n: u32, min_digits: u32) {
@@ -98,18 +78,6 @@ pub(crate) fn concat(parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parse_dec_reads_what_push_dec_writes() {
-        for n in [0u64, 7, 10, 65_535, u64::MAX] {
-            let mut s = String::new();
-            push_dec(&mut s, n);
-            assert_eq!(parse_dec(&s), Some(n));
-        }
-        for bad in ["", "-1", "+1", "1a", " 1", "18446744073709551616"] {
-            assert_eq!(parse_dec(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn like_core_fmt() {

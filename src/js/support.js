@@ -227,6 +227,50 @@ export function setItemLatin1(storage, key, bytes) {
   storage.setItem(key, s);
 }
 
+// globalThis.localStorage, or null where there is none (workers) or it is denied (reading it
+// throws for opaque origins).
+export function localStorageIfAny() {
+  try {
+    return globalThis.localStorage || null;
+  } catch (_) {
+    return null;
+  }
+}
+
+// The incoming QoS 2 ids stored under `key` as "id,id,...": the valid ones (1-65535), or
+// undefined when there is no item.
+export function journalIds(storage, key) {
+  const v = storage.getItem(key);
+  return v === null ? undefined : v.split(",").filter((s) => /^\d+$/.test(s) && s > 0 && s < 65536).map(Number);
+}
+
+// The outgoing journal's items under `prefix` (see src/store/journal.rs), read for a resume:
+// [the number after the last item, the items' keys, then per record its seq and its bytes], the
+// items oldest first. An item holds records `seq,length,` + `length` characters of code points
+// 0-255 (the bytes); a record that does not parse ends its item.
+export function journalLoad(storage, prefix) {
+  const items = [];
+  for (let i = 0; i < storage.length; i++) {
+    const k = storage.key(i);
+    const n = k !== null && k.startsWith(prefix) ? k.slice(prefix.length) : "";
+    if (/^\d+$/.test(n)) items.push([+n, k]);
+  }
+  items.sort((a, b) => a[0] - b[0]);
+  const out = [items.length ? items[items.length - 1][0] + 1 : 0, items.map((x) => x[1])];
+  for (const [, k] of items) {
+    const v = storage.getItem(k) || "";
+    const head = /(\d+),(\d+),/y;
+    for (let m; (m = head.exec(v)); ) {
+      const len = +m[2];
+      const text = v.substr(head.lastIndex, len);
+      if (text.length !== len || /[^\0-\xff]/.test(text)) break;
+      out.push(+m[1], Uint8Array.from(text, (c) => c.charCodeAt(0)));
+      head.lastIndex += len;
+    }
+  }
+  return out;
+}
+
 // Page lifecycle for the journal: calls onChange(hidden) when the page is being
 // left or frozen (pagehide, freeze: hidden = true) and when it becomes hidden or
 // visible (visibilitychange). Returns a function that stops watching, or null

@@ -14,7 +14,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::codec::text::concat;
 use crate::codec::{QoS, RetainHandling, Subscription, SubscriptionOptions};
 use crate::session::{PersistOp, SessionState};
-use crate::transport::{copy_from_js, js_bytes};
+use crate::transport::{js_bytes, vec_from_js};
 
 use super::record::{
     decode_chunk, decode_message, decode_record, encode_chunk, message_record, state_record,
@@ -85,13 +85,6 @@ pub(crate) fn database_name(url: &str, client_id: &str) -> String {
     concat(&["wasmqtt:", url, ":", client_id])
 }
 
-/// A copy of a JS byte array.
-fn to_vec(bytes: &Uint8Array) -> Vec<u8> {
-    let mut v = vec![0; bytes.length() as usize];
-    copy_from_js(bytes, &mut v);
-    v
-}
-
 /// One value of the messages store: its key and the messages in it not
 /// yet complete, with their records (to write it again when some complete).
 struct Chunk {
@@ -121,7 +114,7 @@ fn load(reads: &Array) -> Result<(SessionState, Vec<Chunk>), StoreError> {
         ) else {
             continue;
         };
-        let bytes = to_vec(&bytes);
+        let bytes = vec_from_js(&bytes);
         let mut live = Vec::new();
         for (seq, record) in decode_chunk(&bytes)? {
             let (head, publish) = decode_record(record)?;
@@ -145,7 +138,7 @@ fn load(reads: &Array) -> Result<(SessionState, Vec<Chunk>), StoreError> {
             continue;
         };
         if let Some(m) = state.messages.iter_mut().find(|m| Some(m.seq) == seq) {
-            let later = decode_record(&to_vec(&bytes))?.0;
+            let later = decode_record(&vec_from_js(&bytes))?.0;
             m.state = later.state;
             m.packet_id = later.packet_id;
             m.attempts = later.attempts;

@@ -10,27 +10,21 @@
 //!   change, until the IndexedDB transaction that carries it has committed
 //!   (else a message published just before a reload is lost).
 
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Storage;
 
-use crate::codec::text::{concat, parse_dec, push_dec};
+use crate::codec::text::{concat, push_dec};
 use crate::session::{PersistOp, SessionState};
 
-use super::record::{
-    decode_message, decode_record, message_record, state_from_code, state_record, RecordHead,
-};
+use super::record::{decode_message, decode_record, message_record, state_record};
+use crate::transport::vec_from_js;
 
 /// The incoming QoS 2 ids of one session, mirrored into `localStorage`.
 pub(crate) struct IncomingJournal {
     storage: Storage,
     key: String,
     ids: Vec<u16>,
-}
-
-fn local_storage() -> Option<Storage> {
-    // Reading the property throws where storage is denied (opaque origins).
-    let value = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("localStorage")).ok()?;
-    value.dyn_into::<Storage>().ok()
 }
 
 impl IncomingJournal {
@@ -40,19 +34,15 @@ impl IncomingJournal {
     pub(crate) fn open(name: &str) -> Option<(IncomingJournal, Option<Vec<u16>>)> {
         let storage = local_storage()?;
         let key = concat(&[name, ":incoming-qos2"]);
-        let ids = match storage.get_item(&key) {
-            Ok(Some(text)) => {
-                let mut ids = Vec::new();
-                for s in text.split(',') {
-                    match parse_dec(s).and_then(|n| u16::try_from(n).ok()) {
-                        Some(id) if id != 0 => ids.push(id),
-                        _ => {}
-                    }
+        let ids = journal_ids(&storage, &key).map(|ids| {
+            let mut out = Vec::new();
+            for id in ids.iter() {
+                if let Some(id) = id.as_f64() {
+                    out.push(id as u16);
                 }
-                Some(ids)
             }
-            _ => None,
-        };
+            out
+        });
         let journal = IncomingJournal {
             storage,
             key,
@@ -127,17 +117,6 @@ pub(crate) struct OutgoingJournal {
     found: Vec<String>,
 }
 
-/// A stored string of code points 0..=255 back as bytes (`None` if it
-/// holds anything else).
-fn text_to_bytes(text: &str) -> Option<Vec<u8>> {
-    // A loop, not collect() into an Option: less code in the wasm.
-    let mut bytes = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        bytes.push(u8::try_from(u32::from(c)).ok()?);
-    }
-    Some(bytes)
-}
-
 /// One record: `seq,length,` then `length` characters: the store's record
 /// ([`encode_record`]) of a message, or of a later state (head only), each
 /// byte one character (code points 0..=255, what `localStorage` can hold).
@@ -156,65 +135,15 @@ extern "C" {
     /// `storage.setItem(key, bytes as Latin-1)`; throws what `setItem` throws.
     #[wasm_bindgen(js_name = setItemLatin1, catch)]
     fn set_item_latin1(storage: &Storage, key: &str, bytes: &[u8]) -> Result<(), JsValue>;
-}
-
-/// The next number up to a comma in `text`, and what follows the comma.
-fn field(text: &str) -> Option<(u64, &str)> {
-    let (n, rest) = text.split_once(',')?;
-    Some((parse_dec(n)?, rest))
-}
-
-/// The records of an item as (seq, head, message bytes if any). Items of
-/// the first releases hold one record, `M,state,packetId,attempts,created,`
-/// then the message, or `S,state,packetId,attempts`, under the seq's key.
-fn parse_item(key_seq: u64, value: &str) -> Vec<(u64, RecordHead, Option<Vec<u8>>)> {
-    let mut out = Vec::new();
-    if let Some(old) = value.strip_prefix(['M', 'S']) {
-        let mut parts = old.trim_start_matches(',').splitn(5, ',');
-        let mut num = || parts.next().and_then(parse_dec).unwrap_or(0);
-        let head = RecordHead {
-            state: state_from_code(num() as u8),
-            packet_id: num() as u16,
-            attempts: num() as u32,
-            created_ms: num(),
-        };
-        let message = match value.starts_with('M') {
-            true => match parts.next().and_then(text_to_bytes) {
-                Some(bytes) => Some(bytes),
-                None => return out,
-            },
-            false => None,
-        };
-        out.push((key_seq, head, message));
-        return out;
-    }
-    let mut rest = value;
-    while let Some((seq, after)) = field(rest) {
-        let Some((len, after)) = field(after) else {
-            break;
-        };
-        // Code points 0..=255 are at most two bytes each in UTF-8.
-        let mut end = 0;
-        for (taken, (i, c)) in after.char_indices().enumerate() {
-            if taken as u64 == len {
-                break;
-            }
-            end = i + c.len_utf8();
-        }
-        // `split_at_checked`, not indexing: a str index can panic, which
-        // links core's slice-error formatting into the wasm (about 3 KB).
-        let Some((text, after)) = after.split_at_checked(end) else {
-            break;
-        };
-        let Some(bytes) = text_to_bytes(text).filter(|b| b.len() as u64 == len) else {
-            break;
-        };
-        rest = after;
-        if let Ok((head, message)) = decode_record(&bytes) {
-            out.push((seq, head, (!message.is_empty()).then(|| message.to_vec())));
-        }
-    }
-    out
+    /// `globalThis.localStorage`; `None` where there is none or it is denied.
+    #[wasm_bindgen(js_name = localStorageIfAny)]
+    fn local_storage() -> Option<Storage>;
+    /// The ids stored under `key` (see support.js); `None` when there is no item.
+    #[wasm_bindgen(js_name = journalIds)]
+    fn journal_ids(storage: &Storage, key: &str) -> Option<Array>;
+    /// The items under `prefix`, parsed (see support.js).
+    #[wasm_bindgen(js_name = journalLoad)]
+    fn journal_load(storage: &Storage, prefix: &str) -> Array;
 }
 
 impl OutgoingJournal {
@@ -291,54 +220,55 @@ impl OutgoingJournal {
     /// items stay until the first batch (which carries those operations)
     /// has committed.
     pub(crate) fn merge_into(&mut self, state: &mut SessionState) -> Vec<PersistOp> {
-        let len = self.storage.length().unwrap_or(0);
-        // A loop, not filter_map chains: less code in the wasm.
-        let mut items: Vec<(u64, String)> = Vec::new();
-        for i in 0..len {
-            let Ok(Some(k)) = self.storage.key(i) else {
-                continue;
-            };
-            if let Some(n) = k.strip_prefix(&self.prefix).and_then(parse_dec) {
-                items.push((n, k));
-            }
-        }
-        // Oldest first, so a later state of a message wins.
-        crate::heapsort::sort_by_key(&mut items, |(n, _)| *n);
+        // The items are read and split into records in JS: parsing the
+        // strings here cost about 2 KB of gzip in the wasm.
+        let loaded = journal_load(&self.storage, &self.prefix);
+        self.next = loaded.get(0).as_f64().unwrap_or(0.0) as u64;
         let mut replay = Vec::new();
-        for (n, key) in &items {
-            self.next = self.next.max(n + 1);
-            let Ok(Some(value)) = self.storage.get_item(key) else {
+        // Oldest first, so a later state of a message wins.
+        let mut i = 2;
+        while i + 1 < loaded.length() {
+            let (seq, bytes) = (loaded.get(i).as_f64(), loaded.get(i + 1));
+            i += 2;
+            let (Some(seq), Ok(bytes)) = (seq, bytes.dyn_into::<Uint8Array>()) else {
                 continue;
             };
-            for (seq, head, message) in parse_item(*n, &value) {
-                let message = message.and_then(|b| decode_message(&b).ok());
-                match message {
-                    Some(message) if state.messages.iter().all(|m| m.seq != seq) => {
-                        let m = head.stored(seq, message);
-                        replay.push(PersistOp::PutMessage(Box::new(m.clone())));
-                        state.messages.push(m);
-                    }
-                    Some(_) => {}
-                    None => {
-                        if let Some(m) = state.messages.iter_mut().find(|m| m.seq == seq) {
-                            m.state = head.state;
-                            m.packet_id = head.packet_id;
-                            m.attempts = head.attempts;
-                            replay.push(PersistOp::SetMessageState {
-                                seq,
-                                packet_id: head.packet_id,
-                                state: head.state,
-                                attempts: head.attempts,
-                                qos: m.message.qos,
-                            });
-                        }
+            let seq = seq as u64;
+            let bytes = vec_from_js(&bytes);
+            let Ok((head, message)) = decode_record(&bytes) else {
+                continue;
+            };
+            let message = (!message.is_empty())
+                .then(|| decode_message(message).ok())
+                .flatten();
+            match message {
+                Some(message) if state.messages.iter().all(|m| m.seq != seq) => {
+                    let m = head.stored(seq, message);
+                    replay.push(PersistOp::PutMessage(Box::new(m.clone())));
+                    state.messages.push(m);
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(m) = state.messages.iter_mut().find(|m| m.seq == seq) {
+                        m.state = head.state;
+                        m.packet_id = head.packet_id;
+                        m.attempts = head.attempts;
+                        replay.push(PersistOp::SetMessageState {
+                            seq,
+                            packet_id: head.packet_id,
+                            state: head.state,
+                            attempts: head.attempts,
+                            qos: m.message.qos,
+                        });
                     }
                 }
             }
         }
-        let mut keys = Vec::with_capacity(items.len());
-        for (_, k) in items {
-            keys.push(k);
+        let mut keys = Vec::new();
+        for k in Array::from(&loaded.get(1)).iter() {
+            if let Some(k) = k.as_string() {
+                keys.push(k);
+            }
         }
         if replay.is_empty() {
             // Items that name nothing still pending (their writes committed).

@@ -34,6 +34,13 @@ pub(crate) fn js_bytes(bytes: &[u8]) -> Uint8Array {
     bytes_out(bytes.as_ptr() as u32, bytes.len() as u32)
 }
 
+/// A copy of a JS byte array (after [`share_memory`]).
+pub(crate) fn vec_from_js(src: &Uint8Array) -> Vec<u8> {
+    let mut v = vec![0; src.length() as usize];
+    copy_from_js(src, &mut v);
+    v
+}
+
 /// Copies the first `dst.len()` bytes of `src` (at most its length) into
 /// `dst`.
 pub(crate) fn copy_from_js(src: &Uint8Array, dst: &mut [u8]) {
