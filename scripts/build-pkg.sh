@@ -2,8 +2,8 @@
 # Builds the npm package into pkg/:
 #   cargo build (release, wasm32) -> wasm-bindgen --target web -> panics trap at once
 #   (scripts/panic-abort.mjs) -> wasm-opt -Oz (npm binaryen)
-#   -> short import/export names (scripts/minify-names.mjs) -> the JS snippet into the glue
-#   (scripts/inline-snippets.mjs) -> terser -> pkg/package.json, then prints the sizes.
+#   -> the JS snippet into the glue (scripts/inline-snippets.mjs) -> short import/export names
+#   (scripts/minify-names.mjs) -> terser -> pkg/package.json, then prints the sizes.
 # Idempotent: when the compiled wasm, the tools and the hand-written .d.ts are unchanged and
 # pkg/ is complete, the wasm-bindgen and wasm-opt steps are skipped.
 #
@@ -97,11 +97,6 @@ else
     mv "$out/${name}_bg.opt.wasm" "$out/${name}_bg.wasm"
   fi
 
-  # One- or two-letter import/export names instead of wasm-bindgen's hashed ones, in the
-  # wasm and the glue alike (about 3 KB of gzip; see the script).
-  log "minify-names"
-  node scripts/minify-names.mjs "$out/${name}_bg.wasm" "$out/$name.js"
-
   # MqttError is a JS class (an Error subclass) that the wasm imports from a snippet;
   # wasm-bindgen does not re-export imports, so the package entry does it.
   err_snippet=$(cd "$out" && find snippets -name support.js 2>/dev/null | head -n 1)
@@ -111,6 +106,11 @@ else
   # The snippet goes into the glue module: one file less to fetch, one gzip stream, its
   # names minified with the glue's (see the script).
   node scripts/inline-snippets.mjs "$out" "$name"
+
+  # One- or two-letter import/export names instead of wasm-bindgen's hashed ones (and the
+  # snippet's module name), in the wasm and the glue alike (about 3 KB of gzip; see the script).
+  log "minify-names"
+  node scripts/minify-names.mjs "$out/${name}_bg.wasm" "$out/$name.js"
 
   # The glue and its snippets ship minified (terser, npm): the readable glue is
   # 38 KB raw / 7.6 KB gzip, minified about 16 KB / 5.2 KB.
@@ -172,7 +172,7 @@ printf '  %-20s %9d B raw %9d B gzip -9\n' "total" "$((wasm_raw + js_raw + snip_
 
 # Size budget (gzip -9 of everything a page loads). The target is 60 KB; this line only keeps
 # what was won: raise it on purpose, with the reason in the commit, never silently.
-budget=${WASMQTT_SIZE_BUDGET:-61700}
+budget=${WASMQTT_SIZE_BUDGET:-59800}
 total_gz=$((wasm_gz + js_gz + snip_gz))
 if [ "$use_opt" = 1 ] && [ "$total_gz" -gt "$budget" ]; then
   echo "build-pkg: pkg/ is $total_gz B gzip, over the budget of $budget B (WASMQTT_SIZE_BUDGET)" >&2

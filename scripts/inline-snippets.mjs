@@ -91,11 +91,19 @@ const wasmImports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSy
 for (const n of wasmImports) {
   if (!exported.includes(n)) fail(`the wasm imports ${n}, which support.js does not export`);
 }
+// One object, under one key of the import object (wasm-bindgen writes the key once per
+// import namespace, all for the same module): minify-names then shortens the module name.
+if (namespaces.length) {
+  let first = true;
+  glue = glue.replace(new RegExp(`^\\s*${quoted}: (?:${namespaces.join("|")}),?\\n`, "gm"), (line) => {
+    const keep = first;
+    first = false;
+    return keep ? line : "";
+  });
+}
+if (wasmImports.length && !namespaces.length) fail("the wasm imports from the snippet but the glue gives it nothing");
 const header =
-  `${support}\n` +
-  namespaces
-    .map((id, i) => `const ${id} = ${i ? namespaces[0] : `{ ${[...new Set(wasmImports)].join(", ")} }`};\n`)
-    .join("");
+  `${support}\n` + (namespaces.length ? `const ${namespaces[0]} = { ${[...new Set(wasmImports)].join(", ")} };\n` : "");
 // After the glue's remaining imports (there are none today; kept first if they appear).
 const lastImport = [...glue.matchAll(/^import .*$/gm)].pop();
 const at = lastImport ? lastImport.index + lastImport[0].length + 1 : 0;
