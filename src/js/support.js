@@ -18,12 +18,20 @@ export class MqttError extends Error {
 export function acquireLock(name, wait, done) {
   const locks = globalThis.navigator && globalThis.navigator.locks;
   if (!locks) return done(() => {});
+  // Once: the request also rejects after the lock was held (stolen, say).
+  let told = false;
+  const tell = (v) => {
+    if (!told) {
+      told = true;
+      done(v);
+    }
+  };
   locks
     .request(name, { ifAvailable: !wait }, (lock) => {
-      if (!lock) return done(null);
-      return new Promise(done);
+      if (!lock) return tell(null);
+      return new Promise((release) => tell(release));
     })
-    .catch(() => done(undefined));
+    .catch(() => tell(undefined));
 }
 
 // The session store in IndexedDB: the database, its transactions and requests
@@ -240,9 +248,19 @@ export function localStorageIfAny() {
 // The incoming QoS 2 ids stored under `key` as "id,id,...": the valid ones (1-65535), or
 // undefined when there is no item.
 export function journalIds(storage, key) {
-  const v = storage.getItem(key);
+  const v = storageGet(storage, key);
   return v === null ? undefined : v.split(",").filter((s) => /^\d+$/.test(s) && s > 0 && s < 65536).map(Number);
 }
+
+// storage.getItem, null where it throws (a storage denied after it was opened): a journal that
+// cannot be read leaves IndexedDB as the record.
+const storageGet = (storage, key) => {
+  try {
+    return storage.getItem(key);
+  } catch (_) {
+    return null;
+  }
+};
 
 // The outgoing journal's items under `prefix` (see src/store/journal.rs), read for a resume:
 // [the number after the last item, the items' keys, then per record its seq and its bytes], the
@@ -258,7 +276,7 @@ export function journalLoad(storage, prefix) {
   items.sort((a, b) => a[0] - b[0]);
   const out = [items.length ? items[items.length - 1][0] + 1 : 0, items.map((x) => x[1])];
   for (const [, k] of items) {
-    const v = storage.getItem(k) || "";
+    const v = storageGet(storage, k) || "";
     const head = /(\d+),(\d+),/y;
     for (let m; (m = head.exec(v)); ) {
       const len = +m[2];
