@@ -109,10 +109,10 @@ extern "C" {
     /// of `a`, `b`, `c`.
     #[wasm_bindgen(js_name = emit)]
     fn emit_js(map: &JsValue, code: u8, n: u8, a: &JsValue, b: &JsValue, c: &JsValue);
-    /// `publish()`'s options: qos (3: invalid) | retain << 2 | properties
-    /// given << 3.
-    #[wasm_bindgen(js_name = publishOptions)]
-    fn publish_options(options: &JsValue) -> u8;
+    /// `publish()`'s options: qos | retain << 2 | properties given << 3;
+    /// throws an `MqttError` for a bad qos.
+    #[wasm_bindgen(js_name = publishOptions, catch)]
+    fn publish_options(options: &JsValue) -> Result<u8, JsValue>;
     /// `subscribe()`'s options: qos | nl << 2 | rap << 3 | rh << 4; throws
     /// an `MqttError` for a bad qos or rh.
     #[wasm_bindgen(js_name = subscribeOptions, catch)]
@@ -606,10 +606,6 @@ pub struct Client {
     shared: Rc<Shared>,
 }
 
-fn invalid_qos() -> JsValue {
-    error(ErrorCode::InvalidQos, "qos must be 0, 1 or 2")
-}
-
 fn filters_of(value: &JsValue) -> Result<Vec<String>, JsValue> {
     let bad = || {
         error(
@@ -652,8 +648,8 @@ impl Client {
             .ok_or_else(|| error(ErrorCode::InvalidTopic, "topic must be a string"))?;
         let payload = convert::bytes(payload)
             .ok_or_else(|| options_error("payload must be a string or Uint8Array".into()))?;
-        let flags = publish_options(opts);
-        let qos = QoS::from_u8(flags & 3).ok_or_else(invalid_qos)?;
+        let flags = publish_options(opts)?;
+        let qos = QoS::from_u8(flags & 3).unwrap_or(QoS::AtMostOnce);
         let properties = if flags & 8 == 0 {
             Properties::default()
         } else {

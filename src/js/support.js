@@ -179,14 +179,19 @@ export function onFrames(ws, onFrame) {
   };
 }
 
-// publish()'s options read in one call, as qos | retain << 2 | (properties given) << 3, where
-// qos 3 stands for anything but 0, 1, 2 or absent (an error). Reading them from Rust took a call
-// per option and per check.
+// A request's `qos` option: 0 when absent; throws an MqttError (InvalidQos) for anything but
+// 0, 1 or 2.
+const qosOption = (o) => {
+  const q = isObj(o) ? o.qos : undefined;
+  if (q === undefined || q === 0 || q === 1 || q === 2) return q | 0;
+  throw new MqttError("InvalidQos", "qos must be 0, 1 or 2");
+};
+
+// publish()'s options read in one call, as qos | retain << 2 | (properties given) << 3; throws an
+// MqttError. Reading them from Rust took a call per option and per check.
 export function publishOptions(o) {
-  if (o === null || typeof o !== "object") return 0;
-  const q = o.qos;
-  const qos = q === undefined ? 0 : q === 0 || q === 1 || q === 2 ? q : 3;
-  return qos | (o.retain === true ? 4 : 0) | (o.properties !== undefined ? 8 : 0);
+  const qos = qosOption(o);
+  return isObj(o) ? qos | (o.retain === true ? 4 : 0) | (o.properties !== undefined ? 8 : 0) : qos;
 }
 
 // The `packet` argument of a `message` listener and the `connack` value, built in one call each:
@@ -513,11 +518,11 @@ export function requestProps(o, where) {
 
 // subscribe()'s options as qos | nl << 2 | rap << 3 | rh << 4; throws an MqttError.
 export function subscribeOptions(o) {
+  const qos = qosOption(o);
   const get = (k) => (isObj(o) ? o[k] : undefined);
-  const ok = (v) => v === undefined || [0, 1, 2].includes(v);
-  if (!ok(get("qos"))) throw new MqttError("InvalidQos", "qos must be 0, 1 or 2");
-  if (!ok(get("rh"))) throw new MqttError("InvalidOptions", "option `rh` must be 0, 1 or 2");
-  return get("qos") | ((get("nl") === true) << 2) | ((get("rap") === true) << 3) | (get("rh") << 4);
+  const rh = get("rh");
+  if (rh !== undefined && ![0, 1, 2].includes(rh)) throw new MqttError("InvalidOptions", "option `rh` must be 0, 1 or 2");
+  return qos | ((get("nl") === true) << 2) | ((get("rap") === true) << 3) | (rh << 4);
 }
 
 const KNOWN = [
