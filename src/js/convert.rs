@@ -15,6 +15,7 @@ use crate::codec::prop_codec::{from_block, to_block, PropContext};
 use crate::codec::{ConnAck, Properties, Publish};
 
 use super::error::error;
+use crate::transport::vec_from_js;
 
 thread_local! {
     /// The JS strings of the names this layer hands out, made once each.
@@ -46,10 +47,10 @@ pub(crate) fn bytes(value: &JsValue) -> Option<Vec<u8>> {
         return Some(s.into_bytes());
     }
     if let Some(a) = value.dyn_ref::<Uint8Array>() {
-        return Some(a.to_vec());
+        return Some(vec_from_js(a));
     }
     if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
-        return Some(Uint8Array::new(b).to_vec());
+        return Some(vec_from_js(&Uint8Array::new(b)));
     }
     if value.is_undefined() || value.is_null() {
         return Some(Vec::new());
