@@ -99,14 +99,8 @@ else
     mv "$out/${name}_bg.opt.wasm" "$out/${name}_bg.wasm"
   fi
 
-  # MqttError is a JS class (an Error subclass) that the wasm imports from a snippet;
-  # wasm-bindgen does not re-export imports, so the package entry does it.
-  err_snippet=$(cd "$out" && find snippets -name support.js 2>/dev/null | head -n 1)
-  if [ -n "$err_snippet" ]; then
-    printf '\nexport { MqttError } from "./%s";\n' "$err_snippet" >>"$out/$name.js"
-  fi
   # The snippet goes into the glue module: one file less to fetch, one gzip stream, its
-  # names minified with the glue's (see the script).
+  # names minified with the glue's; the glue exports its MqttError (see the script).
   node scripts/inline-snippets.mjs "$out" "$name"
 
   # One- or two-letter import/export names instead of wasm-bindgen's hashed ones (and the
@@ -167,7 +161,7 @@ printf '  %-20s %9d B raw %9d B gzip -9\n' "total" "$((wasm_raw + js_raw))" "$((
 # Size budget (gzip -9 of everything a page loads: the glue, which holds the JS snippet, and the
 # wasm). The target is 60 KB; this line only keeps what was won: raise it on purpose, with the
 # reason in the commit, never silently.
-budget=${WASMQTT_SIZE_BUDGET:-59500}
+budget=${WASMQTT_SIZE_BUDGET:-59350}
 total_gz=$((wasm_gz + js_gz))
 if [ "$use_opt" = 1 ] && [ "$total_gz" -gt "$budget" ]; then
   echo "build-pkg: pkg/ is $total_gz B gzip, over the budget of $budget B (WASMQTT_SIZE_BUDGET)" >&2
