@@ -72,8 +72,6 @@ pub(crate) enum Request {
 
 #[wasm_bindgen(module = "/src/js/support.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = packetInfo)]
-    fn packet_info(qos: u8, retain: bool, dup: bool, properties: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = connackInfo)]
     fn connack_info(session_present: bool, reason_code: u8, properties: JsValue) -> JsValue;
     /// The property block of `options.properties`; throws an `MqttError`
@@ -121,14 +119,8 @@ pub(crate) fn connack_to_js(ack: &ConnAck) -> JsValue {
     )
 }
 
-/// `{ qos, retain, dup, properties? }` for a received message.
-pub(crate) fn packet_to_js(p: &Publish) -> JsValue {
-    // One call into JS: setting each field from here would cost a call and
-    // a key string per field, per message.
-    packet_info(
-        p.qos.as_u8(),
-        p.retain,
-        p.dup,
-        properties_to_js(&p.properties, PropContext::Publish),
-    )
+/// A received message's properties as a block for support.js's
+/// `emitMessage`; `undefined` when there are none.
+pub(crate) fn message_properties(p: &Publish) -> JsValue {
+    properties_to_js(&p.properties, PropContext::Publish)
 }

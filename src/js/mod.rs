@@ -102,13 +102,18 @@ enum Deferred {
 extern "C" {
     #[wasm_bindgen(js_name = acquireLock)]
     fn acquire_lock(name: &str, wait: bool, done: JsValue);
-    /// Adds or removes `f` for `event` in `map`; returns how many
-    /// `message` listeners there are now.
+    /// Adds or removes `f` for `event` in `map`; returns which events have
+    /// listeners now (bit `Event as u8`; bit 6: `message`).
     fn listen(map: &JsValue, event: &JsValue, f: &JsValue, add: bool) -> u32;
     /// Calls the listeners of event `code` (an [`Event`]) with the first `n`
     /// of `a`, `b`, `c`.
     #[wasm_bindgen(js_name = emit)]
     fn emit_js(map: &JsValue, code: u8, n: u8, a: &JsValue, b: &JsValue, c: &JsValue);
+    /// Calls the `message` listeners with `topic`, a copy of the payload at
+    /// `at` (`len` bytes) and the packet object (`bits`: qos | retain << 2
+    /// | dup << 3; `props`: a property block or undefined).
+    #[wasm_bindgen(js_name = emitMessage)]
+    fn emit_message(map: &JsValue, topic: &JsValue, at: u32, len: u32, bits: u8, props: &JsValue);
     /// `publish()`'s options: qos | retain << 2 | properties given << 3;
     /// throws an `MqttError` for a bad qos.
     #[wasm_bindgen(js_name = publishOptions, catch)]
@@ -128,9 +133,12 @@ enum Event {
     Close,
     Error,
     End,
-    Message,
-    Delivered,
+    // 6, "message", is emitted by support.js's `emitMessage`.
+    Delivered = 7,
 }
+
+/// The `message` event's bit in what `listen` returns.
+const MESSAGE_BIT: u32 = 1 << 6;
 
 struct Shared {
     /// `None` while the durable store is being opened and read.
@@ -143,8 +151,8 @@ struct Shared {
     /// Listener lists per event name (a JS `Map`, see support.js): kept on
     /// the JS side, emitting costs one call and no event-name string.
     listeners: JsValue,
-    /// How many `message` listeners there are.
-    message_listeners: Cell<u32>,
+    /// Which events have listeners (see `listen`).
+    listening: Cell<u32>,
     /// JS strings of recently received topics.
     topics: RefCell<TopicCache>,
     publishes: RefCell<Pending<Settle>>,
@@ -200,18 +208,34 @@ impl Shared {
     fn emit(&self, event: Event, args: &[JsValue]) {
         let none = JsValue::UNDEFINED;
         let arg = |i: usize| args.get(i).unwrap_or(&none);
+        if !self.listens(event) {
+            return;
+        }
         let n = args.len() as u8;
         emit_js(&self.listeners, event as u8, n, arg(0), arg(1), arg(2));
     }
 
+    fn listens(&self, event: Event) -> bool {
+        self.listening.get() & 1 << event as u8 != 0
+    }
+
     fn has_message_listener(&self) -> bool {
-        self.message_listeners.get() > 0
+        self.listening.get() & MESSAGE_BIT != 0
     }
 
     fn deliver_message(&self, p: &Publish) {
         let topic = self.topics.borrow_mut().get(&p.topic);
-        let payload: JsValue = crate::transport::js_bytes(&p.payload).into();
-        self.emit(Event::Message, &[topic, payload, convert::packet_to_js(p)]);
+        let bits = p.qos.as_u8() | u8::from(p.retain) << 2 | u8::from(p.dup) << 3;
+        let props = convert::message_properties(p);
+        // One call for the payload, the packet object and the listeners.
+        emit_message(
+            &self.listeners,
+            &topic,
+            p.payload.as_ptr() as u32,
+            p.payload.len() as u32,
+            bits,
+            &props,
+        );
     }
 
     fn on_notification(&self, n: Notification) {
@@ -262,7 +286,10 @@ impl Shared {
                 }
             }
             Notification::PublishDone(id) => {
-                self.emit(Event::Delivered, &[JsValue::from(id as f64)]);
+                // Even a number argument costs a call to make.
+                if self.listens(Event::Delivered) {
+                    self.emit(Event::Delivered, &[JsValue::from(id as f64)]);
+                }
                 let settle = self.publishes.borrow_mut().take(id);
                 if let Some(s) = settle {
                     let congested = self.driver().is_some_and(|d| d.congested());
@@ -344,7 +371,7 @@ fn build(
         release_lock: RefCell::new(None),
         me: me.clone(),
         listeners: js_sys::Map::new().into(),
-        message_listeners: Cell::new(0),
+        listening: Cell::new(0),
         topics: RefCell::default(),
         publishes: RefCell::default(),
         requests: RefCell::default(),
@@ -758,9 +785,12 @@ impl Client {
     pub fn on(&self, event: &JsValue, listener: &JsValue) -> Client {
         let shared = &self.shared;
         let had_message_listener = shared.has_message_listener();
-        let n = listen(&shared.listeners, event, listener, true);
-        shared.message_listeners.set(n);
-        if !had_message_listener && n > 0 && !shared.held.borrow().is_empty() {
+        let bits = listen(&shared.listeners, event, listener, true);
+        shared.listening.set(bits);
+        if !had_message_listener
+            && shared.has_message_listener()
+            && !shared.held.borrow().is_empty()
+        {
             // Hand over held messages after the caller's task, in order.
             let weak = Rc::downgrade(&self.shared);
             soon(move || {
@@ -784,8 +814,8 @@ impl Client {
 
     /// Removes `listener` from `event`.
     pub fn off(&self, event: &JsValue, listener: &JsValue) -> Client {
-        let n = listen(&self.shared.listeners, event, listener, false);
-        self.shared.message_listeners.set(n);
+        let bits = listen(&self.shared.listeners, event, listener, false);
+        self.shared.listening.set(bits);
         Client {
             shared: self.shared.clone(),
         }

@@ -201,8 +201,12 @@ const withProps = (o, props) => {
   if (props !== undefined) o.properties = propObject(props);
   return o;
 };
-export function packetInfo(qos, retain, dup, props) {
-  return withProps({ qos, retain, dup }, props);
+// A received message to the `message` listeners (EVENTS[6]) in one call from the wasm: the
+// payload (`len` bytes at `at`, copied out before any listener runs) and the packet object
+// (bits: qos | retain << 2 | dup << 3) are made here.
+export function emitMessage(map, topic, at, len, bits, props) {
+  const payload = bytesOut(at, len);
+  emit(map, 6, 3, topic, payload, withProps({ qos: bits & 3, retain: (bits & 4) > 0, dup: (bits & 8) > 0 }, props));
 }
 export function connackInfo(sessionPresent, reasonCode, props) {
   return withProps({ sessionPresent, reasonCode }, props);
@@ -321,14 +325,14 @@ export function watchPage(onChange) {
 // `Event`, in its order (the wasm passes an event as its index).
 const EVENTS = ["connect", "reconnect", "offline", "close", "error", "end", "message", "delivered"];
 
-// Adds `f` to `event`, or removes its first registration; returns how many
-// `message` listeners there are now.
+// Adds `f` to `event`, or removes its first registration; returns which EVENTS have listeners
+// now (bit i: EVENTS[i]), so that the wasm makes no call for an event no one listens to.
 export function listen(map, event, f, add) {
   const l = map.get(event) || [];
   const i = add ? -1 : l.indexOf(f);
   if (add) map.set(event, l.concat([f]));
   else if (i >= 0) map.set(event, l.slice(0, i).concat(l.slice(i + 1)));
-  return (map.get("message") || []).length;
+  return EVENTS.reduce((bits, e, i) => (map.get(e)?.length ? bits | (1 << i) : bits), 0);
 }
 
 // Calls the listeners of EVENTS[code] with the first n of a, b, c. A throwing
