@@ -106,6 +106,11 @@ struct State {
     frame: Vec<u8>,
     /// A flush is due in a microtask (end of this task).
     micro_scheduled: bool,
+    /// Inside an application command's step.
+    commanding: bool,
+    /// The command asked for a flush: it sends at once if it is the first
+    /// of its task (see `flush_command`).
+    flush_wanted: bool,
     /// A flush is due in a macrotask (after the tasks already queued).
     macro_scheduled: bool,
     timer: Option<(u64, Timeout)>,
@@ -247,6 +252,8 @@ impl Driver {
                 attempt: 0,
                 frame: Vec::new(),
                 micro_scheduled: false,
+                commanding: false,
+                flush_wanted: false,
                 macro_scheduled: false,
                 timer: None,
                 attempt_timer: None,
@@ -402,11 +409,16 @@ impl Driver {
             if s.ended {
                 return Err(ClientError::new(ErrorCode::Closed, "client is ended"));
             }
-            // A command, not an answer to a received frame: flush at the end
-            // of this task.
+            // A command, not an answer to a received frame: its bytes go at
+            // once or at the end of this task (`flush_command`).
             s.receiving = false;
+            s.commanding = true;
             let r = run(&mut s.session, now_ms());
             s.drain(notes);
+            s.commanding = false;
+            if std::mem::take(&mut s.flush_wanted) {
+                s.flush_command(notes);
+            }
             r.map_err(|e| error(&e))
         })
     }
@@ -776,8 +788,9 @@ impl State {
         notes.push_back(Notification::End);
     }
 
-    /// Arranges for pending bytes to leave in one frame: at the end of this
-    /// task for the application's commands (latency), or after the tasks
+    /// Arranges for pending bytes to leave in one frame: for the
+    /// application's commands, at once for the first of a task and at the
+    /// end of the task for the ones after it (latency), or after the tasks
     /// already queued for answers to received frames (mosquitto sends one
     /// packet per frame, so acks to a burst then share a frame). A command
     /// made while such a flush is pending joins it: an application that
@@ -787,6 +800,11 @@ impl State {
         // A guarding write (one no synchronous journal holds) goes in this
         // task even when a macrotask flush is pending.
         if self.micro_scheduled || (self.macro_scheduled && !self.guarding) {
+            return;
+        }
+        if self.commanding {
+            // Decided once the command's output is drained.
+            self.flush_wanted = true;
             return;
         }
         if self.receiving && !self.guarding {
@@ -800,8 +818,24 @@ impl State {
                 }
             }
         }
+        self.queue_flush();
+    }
+
+    fn queue_flush(&mut self) {
         queue(&mut self.microtask, &self.me, Driver::flush);
         self.micro_scheduled = true;
+    }
+
+    /// The flush a command asked for. The first command of a task sends its
+    /// bytes at once (a microtask later is a few microseconds of round-trip
+    /// latency); the microtask flush queued either way is then pending, so
+    /// the commands after it in this task share one frame. Bytes behind a
+    /// store write keep to the flush's usual order.
+    fn flush_command(&mut self, notes: &mut VecDeque<Notification>) {
+        if self.ops.is_empty() && !self.guarding {
+            self.flush(notes);
+        }
+        self.queue_flush();
     }
 
     fn make_macrotask(&self) -> Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)> {

@@ -69,6 +69,46 @@ for (const protocolVersion of [4, 5]) {
   });
 }
 
+test("a publish is sent within the call; the publishes after it in the same task share one frame; 'delivered' follows on/off", async () => {
+  const r = await inPage(async ({ env }) => {
+    const c = await wasmqtt.connect(env.wsUrl);
+    const m = t.collect(c);
+    const topic = t.uid("frames");
+    await c.subscribe(topic, { qos: 0 });
+    const frames = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      frames.push(data.byteLength);
+      return send.call(this, data);
+    };
+    try {
+      const first = c.publish(topic, "first");
+      const inCall = frames.length;
+      const rest = [];
+      for (let i = 0; i < 10; i++) rest.push(c.publish(topic, `m${i}`));
+      const sameTask = frames.length;
+      await Promise.all([first, ...rest]);
+      const afterTask = frames.length;
+      const ids = [];
+      const onDelivered = (id) => ids.push(id);
+      c.on("delivered", onDelivered);
+      await c.publish(topic, "x", { qos: 1 });
+      c.off("delivered", onDelivered);
+      await c.publish(topic, "y", { qos: 1 });
+      await m.wait(13);
+      return { inCall, sameTask, afterTask, ids, texts: m.list.map((x) => x.text) };
+    } finally {
+      WebSocket.prototype.send = send;
+      await c.end();
+    }
+  });
+  assert.equal(r.inCall, 1, "the first publish of the task is sent within publish()");
+  assert.equal(r.sameTask, 1, "the ones after it wait for the end of the task");
+  assert.equal(r.afterTask, 2, "and leave together in one frame");
+  assert.equal(r.ids.length, 1, "one 'delivered' while listening, none after off()");
+  assert.deepEqual(r.texts, ["first", ...Array.from({ length: 10 }, (_, i) => `m${i}`), "x", "y"]);
+});
+
 test("end() with work still queued (publishes of the same task, IndexedDB writes running) leaves no error in the page", async () => {
   const before = page.pageErrors.length;
   const r = await inPage(async ({ env }) => {
