@@ -154,8 +154,9 @@ export function idbCommit(tx) {
 let memory = null;
 let memoryBytes = new Uint8Array(0);
 const wasmBytes = () => {
-  // A grown memory has a new buffer (the old one is detached).
-  if (memoryBytes.buffer !== memory.buffer) memoryBytes = new Uint8Array(memory.buffer);
+  // A grown memory has a new buffer; views of the old one, detached, have length 0. (Reading
+  // `memory.buffer` each time cost about 0.5 us per message in a profile.)
+  if (memoryBytes.length === 0) memoryBytes = new Uint8Array(memory.buffer);
   return memoryBytes;
 };
 export function useMemory(m) {
