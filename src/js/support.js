@@ -173,8 +173,9 @@ export function bytesOut(at, len) {
 // spares the wasm several calls per frame.
 export function onFrames(ws, onFrame) {
   ws.onmessage = (e) => {
-    if (e.data instanceof ArrayBuffer) {
-      const b = new Uint8Array(e.data);
+    const data = e.data; // a getter into the browser: read once
+    if (data instanceof ArrayBuffer) {
+      const b = new Uint8Array(data);
       onFrame(b, b.length, Date.now());
     }
   };
