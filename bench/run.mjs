@@ -460,6 +460,10 @@ function describe(r) {
   if (r.dup) parts.push(`dup ${r.dup}`);
   if (r.errors) parts.push(`errors ${r.errors} (${r.firstError})`);
   if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}`);
+  if (r.split) {
+    const us = (x) => `${Math.round(x.p50us)} / ${x.meanus.toFixed(1)}`;
+    parts.push(`split p50 / mean us: publish->send ${us(r.split.beforeSend)}, send->frame ${us(r.split.network)}, frame->handler ${us(r.split.afterFrame)}`);
+  }
   else if (r.frames !== undefined) parts.push(`${r.frames} frames in, ${r.sends} out`);
   return parts.join(", ");
 }

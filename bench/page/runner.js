@@ -22,11 +22,14 @@ async function api(path, body) {
 let currentJob = null;
 
 // Optional counters (--counters / --profile): WebSocket frames and bytes each way, for every
-// client alike (a wrapper on send() and one extra message listener per socket).
+// client alike (a wrapper on send() and one extra message listener per socket), and the times
+// of each send() call and frame arrival, for the round-trip split (splitRoundTrips).
 const counters = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0 };
+const frameTimes = { sent: [], arrived: [] };
 function installCounters() {
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
+    frameTimes.sent.push(now());
     counters.framesOut++;
     counters.bytesOut += data.byteLength ?? data.length ?? 0;
     return send.call(this, data);
@@ -36,6 +39,7 @@ function installCounters() {
     constructor(...a) {
       super(...a);
       this.addEventListener("message", (e) => {
+        frameTimes.arrived.push(now());
         counters.framesIn++;
         counters.bytesIn += e.data.byteLength ?? 0;
       });
@@ -117,6 +121,35 @@ function until(isDone, progress, stallMs = 10000, capMs = Infinity) {
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+/**
+ * With counters: where round trip k's time goes. starts[k] is when the client was asked to
+ * publish, handled[k] when the scenario saw the message. Splits at the first send() after the
+ * start and the first frame that arrived after that: the client before sending (publish ->
+ * send), the network and broker (send -> frame), the client after receiving (frame ->
+ * handler). Medians and means in us (performance.now() is coarsened to 5 us here).
+ */
+function splitRoundTrips(starts, handled) {
+  if (!currentJob.counters) return undefined;
+  const { sent, arrived } = frameTimes;
+  const parts = { beforeSend: [], network: [], afterFrame: [] };
+  let si = 0;
+  let ai = 0;
+  for (let k = 0; k < starts.length; k++) {
+    while (si < sent.length && sent[si] < starts[k]) si++;
+    while (ai < arrived.length && arrived[ai] < sent[si]) ai++;
+    if (si >= sent.length || ai >= arrived.length) break;
+    parts.beforeSend.push(sent[si] - starts[k]);
+    parts.network.push(arrived[ai] - sent[si]);
+    parts.afterFrame.push(handled[k] - arrived[ai]);
+  }
+  const out = {};
+  for (const [name, v] of Object.entries(parts)) {
+    const sorted = Float64Array.from(v).sort();
+    out[name] = { p50us: percentile(sorted, 50) * 1000, meanus: (sorted.reduce((a, b) => a + b, 0) / sorted.length) * 1000 };
+  }
+  return out;
 }
 
 function latencyStats(lat) {
@@ -262,6 +295,8 @@ const apiScenarios = {
     await c.subscribe(job.topic, qos);
     const payloads = Array.from({ length: n }, (_, i) => payloadOf(i));
     const lat = new Float64Array(n);
+    const starts = new Float64Array(n);
+    const handled = new Float64Array(n);
     await hook("start");
     for (let k = 0; k < n; k++) {
       want = k;
@@ -271,10 +306,12 @@ const apiScenarios = {
       const acked = c.publishAsync(job.topic, payloads[k], qos);
       await Promise.all([received, acked]);
       lat[k] = tRecv - t0;
+      starts[k] = t0;
+      handled[k] = tRecv;
     }
     await hook("end");
     await c.end();
-    return { ok: true, ...latencyStats(lat), isolated: self.crossOriginIsolated };
+    return { ok: true, ...latencyStats(lat), split: splitRoundTrips(starts, handled), isolated: self.crossOriginIsolated };
   },
 
   /** Subscribe, tell the harness (which publishes n messages over TCP), count until all arrive. */
@@ -449,6 +486,7 @@ const rawScenarios = {
     await c.subscribe(job.topic, qos);
     const batch = encodePublishes(job.topic, qos, n, payloadOf);
     const lat = new Float64Array(n);
+    const starts = new Float64Array(n);
     let k = 0;
     let t0 = 0;
     let gotMsg = false;
@@ -465,7 +503,7 @@ const rawScenarios = {
       }
       gotMsg = false;
       gotAck = qos === 0;
-      t0 = now();
+      t0 = starts[k] = now();
       c.sendBatch(batch, k, k + 1);
     };
     c.onPublish = (d, o) => {
@@ -478,12 +516,13 @@ const rawScenarios = {
     // Decide after the frame: its PUBACK for the incoming message goes out (flush) before the next publish.
     c.afterFrame = next;
     await hook("start");
-    t0 = now();
+    t0 = starts[0] = now();
     c.sendBatch(batch, 0, 1);
     await doneP;
     await hook("end");
     c.end();
-    return { ok: true, ...latencyStats(lat), isolated: self.crossOriginIsolated };
+    const split = splitRoundTrips(starts, starts.map((t, i) => t + lat[i]));
+    return { ok: true, ...latencyStats(lat), split, isolated: self.crossOriginIsolated };
   },
 
   async recv(job) {
