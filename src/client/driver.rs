@@ -141,8 +141,6 @@ struct State {
     batch_at: u64,
     /// Writes the pending batch once `BATCH_INTERVAL_MS` has passed.
     batch_timer: Option<Timeout>,
-    /// Receive buffer, reused for every frame.
-    rx: Vec<u8>,
     /// Inside the handling of a received frame: bytes wait for a macrotask,
     /// so the answers to frames already queued share one frame.
     receiving: bool,
@@ -269,7 +267,6 @@ impl Driver {
                 gates: VecDeque::new(),
                 batch_at: 0,
                 batch_timer: None,
-                rx: Vec::new(),
                 receiving: false,
                 macrotask: None,
                 microtask: None,
@@ -465,14 +462,9 @@ impl Driver {
             }
             match event {
                 TransportEvent::Open => s.session.handle_connected(now_ms()),
-                TransportEvent::Data(bytes, len, at) => {
-                    // Copy into one reused buffer: no allocation per frame.
-                    let mut rx = std::mem::take(&mut s.rx);
-                    rx.resize(len as usize, 0);
-                    crate::transport::copy_from_js(&bytes, &mut rx);
+                TransportEvent::Data(frame, at) => {
                     s.receiving = true;
-                    s.session.handle_bytes(&rx, at as u64);
-                    s.rx = rx;
+                    s.session.handle_bytes(frame, at as u64);
                 }
                 TransportEvent::Closed => {
                     let err = ClientError::new(ErrorCode::ConnectionLost, "connection closed");

@@ -8,15 +8,16 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, WebSocket};
 
-// Per frame, the browser's `message` event is read in JS (support.js): a
-// frame then costs the wasm one call in and one call out (the copy), where
-// reading the event from Rust took six calls out and three JS handles.
+// Per frame, the browser's `message` event is read in JS (support.js), which
+// also copies the frame into the transport's inbox in the wasm memory: a
+// frame costs one call into the wasm and none out, where reading the event
+// from Rust took six calls out and three JS handles.
 #[wasm_bindgen(module = "/src/js/support.js")]
 extern "C" {
     #[wasm_bindgen(js_name = useMemory)]
     fn use_memory(memory: &JsValue);
     #[wasm_bindgen(js_name = onFrames)]
-    fn on_frames(ws: &WebSocket, on_frame: &Closure<dyn FnMut(Uint8Array, u32, f64)>);
+    fn on_frames(ws: &WebSocket, on_frame: &Closure<dyn FnMut(u32, f64) -> u32>);
     #[wasm_bindgen(js_name = bytesIn)]
     fn bytes_in(src: &Uint8Array, at: u32, len: u32);
     #[wasm_bindgen(js_name = bytesOut)]
@@ -43,18 +44,17 @@ pub(crate) fn vec_from_js(src: &Uint8Array) -> Vec<u8> {
 
 /// Copies the first `dst.len()` bytes of `src` (at most its length) into
 /// `dst`.
-pub(crate) fn copy_from_js(src: &Uint8Array, dst: &mut [u8]) {
+fn copy_from_js(src: &Uint8Array, dst: &mut [u8]) {
     // The JS side writes no more than `len` bytes at `at`: within `dst`.
     bytes_in(src, dst.as_mut_ptr() as u32, dst.len() as u32);
 }
 
 /// What happened on the socket.
-pub(crate) enum TransportEvent {
+pub(crate) enum TransportEvent<'a> {
     /// The socket is open.
     Open,
-    /// One binary frame: the received bytes (not yet copied), their length
-    /// and the time it arrived (ms since the epoch).
-    Data(Uint8Array, u32, f64),
+    /// One binary frame, and the time it arrived (ms since the epoch).
+    Data(&'a [u8], f64),
     /// The socket closed (after an error, too).
     Closed,
 }
@@ -63,7 +63,7 @@ pub(crate) enum TransportEvent {
 pub(crate) struct WebSocketTransport {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut()>,
-    _on_frame: Closure<dyn FnMut(Uint8Array, u32, f64)>,
+    _on_frame: Closure<dyn FnMut(u32, f64) -> u32>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
 }
 
@@ -72,16 +72,31 @@ impl WebSocketTransport {
     /// Fails at once for a URL the browser rejects.
     pub(crate) fn open(
         url: &str,
-        handler: impl Fn(TransportEvent) + Clone + 'static,
+        handler: impl Fn(TransportEvent<'_>) + Clone + 'static,
     ) -> Result<Self, String> {
         let ws = WebSocket::new_with_str(url, "mqtt").map_err(describe)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let h = handler.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || h(TransportEvent::Open));
         let h = handler.clone();
-        let on_frame = Closure::<dyn FnMut(Uint8Array, u32, f64)>::new(
-            move |bytes: Uint8Array, len: u32, at: f64| h(TransportEvent::Data(bytes, len, at)),
-        );
+        // The frames are written into `inbox` by support.js: called with a
+        // negative time, this makes room for `len` bytes and returns where;
+        // then, with the frame's time, its `len` bytes are there. Never
+        // reallocated otherwise, so the address holds between the calls.
+        let mut inbox = Vec::new();
+        let on_frame = Closure::<dyn FnMut(u32, f64) -> u32>::new(move |len: u32, at: f64| {
+            let len = len as usize;
+            if at < 0.0 {
+                if inbox.len() < len {
+                    inbox.resize(len, 0);
+                }
+                return inbox.as_mut_ptr() as u32;
+            }
+            if let Some(frame) = inbox.get(..len) {
+                h(TransportEvent::Data(frame, at));
+            }
+            0
+        });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_e: CloseEvent| {
             handler(TransportEvent::Closed)
         });
