@@ -103,7 +103,7 @@ extern "C" {
     #[wasm_bindgen(js_name = acquireLock)]
     fn acquire_lock(name: &str, wait: bool, done: JsValue);
     /// Adds or removes `f` for `event` in `map`; returns which events have
-    /// listeners now (bit `Event as u8`; bit 6: `message`).
+    /// listeners now (bit `Event as u8`).
     fn listen(map: &JsValue, event: &JsValue, f: &JsValue, add: bool) -> u32;
     /// Calls the listeners of event `code` (an [`Event`]) with the first `n`
     /// of `a`, `b`, `c`.
@@ -133,12 +133,10 @@ enum Event {
     Close,
     Error,
     End,
-    // 6, "message", is emitted by support.js's `emitMessage`.
-    Delivered = 7,
+    /// Emitted by support.js's `emitMessage`.
+    Message,
+    Delivered,
 }
-
-/// The `message` event's bit in what `listen` returns.
-const MESSAGE_BIT: u32 = 1 << 6;
 
 struct Shared {
     /// `None` while the durable store is being opened and read.
@@ -206,11 +204,11 @@ impl Shared {
 
     /// Calls the listeners of `event` with `args` (at most three).
     fn emit(&self, event: Event, args: &[JsValue]) {
-        let none = JsValue::UNDEFINED;
-        let arg = |i: usize| args.get(i).unwrap_or(&none);
         if !self.listens(event) {
             return;
         }
+        let none = JsValue::UNDEFINED;
+        let arg = |i: usize| args.get(i).unwrap_or(&none);
         let n = args.len() as u8;
         emit_js(&self.listeners, event as u8, n, arg(0), arg(1), arg(2));
     }
@@ -220,7 +218,7 @@ impl Shared {
     }
 
     fn has_message_listener(&self) -> bool {
-        self.listening.get() & MESSAGE_BIT != 0
+        self.listens(Event::Message)
     }
 
     fn deliver_message(&self, p: &Publish) {

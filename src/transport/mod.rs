@@ -25,7 +25,7 @@ extern "C" {
 }
 
 /// Tells support.js where the wasm memory is, for [`js_bytes`] and
-/// [`copy_from_js`]: called before either is used.
+/// [`vec_from_js`]: called before either is used.
 pub(crate) fn share_memory() {
     use_memory(&wasm_bindgen::memory());
 }
@@ -38,15 +38,9 @@ pub(crate) fn js_bytes(bytes: &[u8]) -> Uint8Array {
 /// A copy of a JS byte array (after [`share_memory`]).
 pub(crate) fn vec_from_js(src: &Uint8Array) -> Vec<u8> {
     let mut v = vec![0; src.length() as usize];
-    copy_from_js(src, &mut v);
+    // The JS side writes no more than `len` bytes at `at`: within `v`.
+    bytes_in(src, v.as_mut_ptr() as u32, v.len() as u32);
     v
-}
-
-/// Copies the first `dst.len()` bytes of `src` (at most its length) into
-/// `dst`.
-fn copy_from_js(src: &Uint8Array, dst: &mut [u8]) {
-    // The JS side writes no more than `len` bytes at `at`: within `dst`.
-    bytes_in(src, dst.as_mut_ptr() as u32, dst.len() as u32);
 }
 
 /// What happened on the socket.
