@@ -17,6 +17,9 @@
 //   --out FILE        results JSON (default bench/results.json for a full run, bench/results-partial.json
 //                     with --only, --clients or --quick)
 //   --pkg DIR         serve DIR as /pkg/ instead of the repo's pkg/ (e.g. a build with wasm names)
+//   --pkg-b DIR       a second build to compare, run as client "wasmqtt-b" (served as /pkg-b/) right
+//                     after "wasmqtt" in every run: an A/B within one run, which the machine's
+//                     drift between separate runs (up to 1.5x here) would swamp
 //   --driver playwright   open the measured tab through playwright-core instead (the pitfall,
 //                     for comparison only: Playwright copies every WebSocket frame to Node)
 //   --profile         instead of the table: one run per client of pub-q0, pub-q1, recv-q0,
@@ -65,7 +68,9 @@ const cfg = {
   inflight: Number(opt("--inflight", 100)),
   window0: Number(opt("--window0", 1000)),
   maxQueued: 100000,
-  clients: opt("--clients", "wasmqtt,mqttjs,raw").split(","),
+  clients: opt("--clients", "wasmqtt,mqttjs,raw")
+    .split(",")
+    .flatMap((c) => (c === "wasmqtt" && flag("--pkg-b") ? [c, "wasmqtt-b"] : [c])),
   only: opt("--only", profileMode ? "pub-q0,pub-q1,recv-q0,recv-q1,lat-q0" : "pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,recv-q0,recv-q1,persist,resume").split(","),
   // bench/results.json is the published full run; a partial run (--only, --clients, --quick)
   // writes beside it unless --out says otherwise.
@@ -79,12 +84,13 @@ const cfg = {
     ),
   ),
   pkgDir: path.resolve(opt("--pkg", path.join(repoRoot, "pkg"))),
+  pkgB: opt("--pkg-b", null) && path.resolve(opt("--pkg-b")),
   driver: opt("--driver", "plain"),
   rawMode: opt("--raw-mode", "task"),
   counters: flag("--counters") || profileMode,
   jobTimeoutMs: 180000,
 };
-const CLIENT_NAMES = { wasmqtt: "wasmqtt", mqttjs: "MQTT.js", raw: "raw" };
+const CLIENT_NAMES = { wasmqtt: "wasmqtt", "wasmqtt-b": "wasmqtt-b", mqttjs: "MQTT.js", raw: "raw" };
 
 const log = (...a) => console.log(...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -123,13 +129,15 @@ function sizeOf(files) {
 }
 
 function sizes() {
-  const pkg = cfg.pkgDir;
-  return {
-    wasmqtt: sizeOf([
+  const wasmqtt = (pkg) =>
+    sizeOf([
       path.join(pkg, "wasmqtt.js"),
       ...listFiles(path.join(pkg, "snippets"), (p) => p.endsWith(".js")),
       path.join(pkg, "wasmqtt_bg.wasm"),
-    ]),
+    ]);
+  return {
+    wasmqtt: wasmqtt(cfg.pkgDir),
+    ...(cfg.pkgB ? { "wasmqtt-b": wasmqtt(cfg.pkgB) } : {}),
     mqttjs: sizeOf([path.join(repoRoot, "node_modules/mqtt/dist/mqtt.esm.js")]),
     raw: sizeOf([path.join(benchDir, "page/raw-client.js")]),
   };
@@ -157,6 +165,9 @@ class Harness {
     if (rel.startsWith("/pkg/")) {
       base = cfg.pkgDir;
       rel = rel.slice(4);
+    } else if (rel.startsWith("/pkg-b/") && cfg.pkgB) {
+      base = cfg.pkgB;
+      rel = rel.slice(6);
     }
     const file = path.resolve(base, "." + rel);
     if (!file.startsWith(base + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
@@ -462,7 +473,7 @@ function describe(r) {
   if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}`);
   if (r.split) {
     const us = (x) => `${Math.round(x.p50us)} / ${x.meanus.toFixed(1)}`;
-    parts.push(`split p50 / mean us: publish->send ${us(r.split.beforeSend)}, send->frame ${us(r.split.network)}, frame->handler ${us(r.split.afterFrame)}`);
+    parts.push(`split p50 / mean us: publish->send ${us(r.split.beforeSend)}, send->frame ${us(r.split.network)}, frame->handler ${us(r.split.afterFrame)}, in send() ${us(r.split.inSend)}`);
   }
   else if (r.frames !== undefined) parts.push(`${r.frames} frames in, ${r.sends} out`);
   return parts.join(", ");
@@ -674,6 +685,7 @@ function report(sz, brokerConf, idb) {
       wasmqttVsMqttjs: ratio("wasmqtt", "mqttjs"),
       wasmqttVsRaw: ratio("wasmqtt", "raw"),
       mqttjsVsRaw: ratio("mqttjs", "raw"),
+      bVsA: ratio("wasmqtt-b", "wasmqtt"),
       lost: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).reduce((a, r) => a + (r.lost ?? 0), 0)])),
       dup: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).reduce((a, r) => a + (r.dup ?? 0), 0)])),
       failed: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).filter((r) => !r.ok).length])),
@@ -690,7 +702,7 @@ function report(sz, brokerConf, idb) {
   log(line(["scenario", ...cols.map((c) => CLIENT_NAMES[c]), "w/MQTT.js", "w/raw", "MQTT.js/raw"]));
   for (const r of rows) {
     const rt = (x) => (x == null ? "-" : `${x.toFixed(2)}x`);
-    log(line([r.label, ...cols.map((c) => cell(r[c])), rt(r.wasmqttVsMqttjs), rt(r.wasmqttVsRaw), rt(r.mqttjsVsRaw)]));
+    log(line([r.label, ...cols.map((c) => cell(r[c])), rt(r.wasmqttVsMqttjs), rt(r.wasmqttVsRaw), rt(r.mqttjsVsRaw), ...(cfg.pkgB ? [`b/a ${rt(r.bVsA)}`] : [])]));
   }
   const lossy = rows.filter((r) => cols.some((c) => r.lost[c] || r.dup[c] || r.failed[c]));
   if (lossy.length) {

@@ -25,14 +25,16 @@ let currentJob = null;
 // client alike (a wrapper on send() and one extra message listener per socket), and the times
 // of each send() call and frame arrival, for the round-trip split (splitRoundTrips).
 const counters = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0 };
-const frameTimes = { sent: [], arrived: [] };
+const frameTimes = { sent: [], arrived: [], inSend: [] };
 function installCounters() {
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
-    frameTimes.sent.push(now());
+    const t = now();
+    frameTimes.sent.push(t);
     counters.framesOut++;
     counters.bytesOut += data.byteLength ?? data.length ?? 0;
-    return send.call(this, data);
+    send.call(this, data);
+    frameTimes.inSend.push(now() - t);
   };
   const Native = WebSocket;
   globalThis.WebSocket = class extends Native {
@@ -133,7 +135,7 @@ function percentile(sorted, p) {
 function splitRoundTrips(starts, handled) {
   if (!currentJob.counters) return undefined;
   const { sent, arrived } = frameTimes;
-  const parts = { beforeSend: [], network: [], afterFrame: [] };
+  const parts = { beforeSend: [], network: [], afterFrame: [], inSend: frameTimes.inSend };
   let si = 0;
   let ai = 0;
   for (let k = 0; k < starts.length; k++) {
@@ -163,9 +165,10 @@ function latencyStats(lat) {
 const OPTS = [{ qos: 0 }, { qos: 1 }, { qos: 2 }];
 
 let wasmqttModule = null;
+// The job's build: /pkg/, or /pkg-b/ for the candidate client "wasmqtt-b" (run.mjs --pkg-b).
 async function loadWasmqtt() {
   if (!wasmqttModule) {
-    const m = await import("/pkg/wasmqtt.js");
+    const m = await import(currentJob.client === "wasmqtt-b" ? "/pkg-b/wasmqtt.js" : "/pkg/wasmqtt.js");
     await m.default();
     wasmqttModule = m;
   }
@@ -173,6 +176,7 @@ async function loadWasmqtt() {
 }
 
 const adapters = {
+  "wasmqtt-b": (job, extra) => adapters.wasmqtt(job, extra),
   async wasmqtt(job, extra = {}) {
     const m = await loadWasmqtt();
     const c = await m.connect(job.url, {
@@ -548,7 +552,7 @@ const rawScenarios = {
 
 function scenarioFor(job) {
   if (job.client === "raw") return rawScenarios[job.scenario];
-  if (job.client === "wasmqtt" && wasmqttScenarios[job.scenario]) return wasmqttScenarios[job.scenario];
+  if (job.client.startsWith("wasmqtt") && wasmqttScenarios[job.scenario]) return wasmqttScenarios[job.scenario];
   return apiScenarios[job.scenario];
 }
 
