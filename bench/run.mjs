@@ -12,6 +12,7 @@
 //   --resume-n N      stored messages for the resume scenario (default 10000)
 //   --inflight W      mosquitto max_inflight_messages and the QoS 1/2 window of every client (100)
 //   --window0 W       QoS 0 window of outstanding publishes (1000)
+//   --payload N       payload bytes per message (64; at least 4)
 //   --only a,b        scenarios to run (pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,recv-q0,recv-q1,persist,resume)
 //   --clients a,b     clients to run (wasmqtt,mqttjs,raw)
 //   --out FILE        results JSON (default bench/results.json for a full run, bench/results-partial.json
@@ -67,6 +68,7 @@ const cfg = {
   resumeN: Number(opt("--resume-n", 10000)),
   inflight: Number(opt("--inflight", 100)),
   window0: Number(opt("--window0", 1000)),
+  payload: Math.max(4, Number(opt("--payload", 64))),
   maxQueued: 100000,
   clients: opt("--clients", "wasmqtt,mqttjs,raw")
     .split(",")
@@ -516,6 +518,7 @@ function baseJob(client, extra) {
     clientId: `bench-${client}-${uid()}`,
     window: cfg.inflight,
     window0: cfg.window0,
+    payload: cfg.payload,
     rawMode: cfg.rawMode,
     counters: cfg.counters,
     ...extra,
@@ -574,8 +577,8 @@ async function runItem(key, client) {
   let onHook = prof;
   let pub;
   if (it.scenario === "recv") {
-    // n pre-encoded PUBLISHes, payload = 4-byte index + 60 bytes of filler.
-    const packets = encodePublishes(job.topic, it.qos, n, indexedPayload).buf;
+    // n pre-encoded PUBLISHes, payload = 4-byte index + filler.
+    const packets = encodePublishes(job.topic, it.qos, n, (i) => indexedPayload(i, cfg.payload)).buf;
     pub = await tcpClient(broker.tcpPort, `bench-pub-${uid()}`);
     onHook = async (name, msg) => {
       await prof(name, msg);

@@ -58,9 +58,8 @@ window.addEventListener("unhandledrejection", (e) =>
 
 // ------------------------------------------------------------------ payloads
 
-const PAYLOAD = 64;
-/** 64 bytes: the message index big-endian in the first 4, then filler. */
-const payloadOf = (i) => indexedPayload(i, PAYLOAD);
+/** job.payload (64) bytes: the message index big-endian in the first 4, then filler. */
+const payloadOf = (i) => indexedPayload(i, currentJob.payload);
 const indexAt = (d, o) => ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
 
 /** Counts unique / duplicate indices; `done` fires once all n were seen. */
