@@ -139,6 +139,7 @@ export interface SubscribeOptions {
 }
 
 export interface ClientEvents {
+  /** `payload`: the message's own bytes; from 65 B to 1 KB a view into a shared buffer (its `buffer` is larger). */
   message: (topic: string, payload: Uint8Array, packet: PacketInfo) => void;
   connect: (connack: Connack) => void;
   reconnect: () => void;

@@ -95,6 +95,35 @@ test("received frames of growing and shrinking size arrive intact, also after th
   assert.deepEqual(r, [true, true, true, true, true, true]);
 });
 
+test("every received payload keeps its own bytes, also where small ones share a pooled buffer", async () => {
+  const r = await inPage(async ({ env }) => {
+    const c = await wasmqtt.connect(env.wsUrl);
+    const topic = t.uid("pool");
+    await c.subscribe(topic, { qos: 0 });
+    // Sizes on both sides of the pool's bounds (65 B .. 1 KB pooled in 8 KB buffers), more than
+    // enough of them to fill several pool buffers.
+    const sizes = [0, 1, 64, 65, 300, 1023, 1024, 1025, 700, 2000];
+    const want = [];
+    for (let k = 0; k < 60; k++) want.push(Uint8Array.from({ length: sizes[k % sizes.length] }, (_, i) => (k * 7 + i) & 255));
+    const got = [];
+    c.on("message", (_topic, payload) => got.push(payload)); // the objects themselves
+    for (const p of want) c.publish(topic, p);
+    await t.waitFor(() => got.length >= want.length, 10000, "all 60 messages");
+    await c.end();
+    const same = (k) => got[k].length === want[k].length && got[k].every((b, i) => b === want[k][i]);
+    const intact = got.every((_, k) => same(k));
+    // Writing into one payload changes no other.
+    for (const p of got) p.fill(0xee);
+    const own = got.every((p) => p.every((b) => b === 0xee));
+    for (let k = 0; k < got.length; k++) got[k].set(want[k]);
+    return { intact, own, untouchedByOthers: got.every((_, k) => same(k)), pooled: got.filter((p) => p.buffer.byteLength > p.length).length };
+  });
+  assert.equal(r.intact, true, "each payload holds what was sent");
+  assert.equal(r.own, true);
+  assert.equal(r.untouchedByOthers, true, "no two payloads share bytes");
+  assert.ok(r.pooled > 0, "the pooled path was taken");
+});
+
 test("a publish is sent within the call; the publishes after it in the same task share one frame; 'delivered' follows on/off", async () => {
   const r = await inPage(async ({ env }) => {
     const c = await wasmqtt.connect(env.wsUrl);
