@@ -675,6 +675,18 @@ function stats(list, metric) {
   return { median: median(vals), min: Math.min(...vals), max: Math.max(...vals), values: vals };
 }
 
+/**
+ * a / b of the same run, for every run where both succeeded: adjacent jobs share the machine's
+ * state of the moment, which drifts between runs by more than the clients differ.
+ */
+function pairedRatios(a, b, metric) {
+  const out = [];
+  for (let i = 0; i < Math.min(a?.length ?? 0, b?.length ?? 0); i++) {
+    if (a[i].ok && b[i].ok) out.push(a[i][metric] / b[i][metric]);
+  }
+  return out.length ? { median: median(out), min: Math.min(...out), max: Math.max(...out), values: out } : null;
+}
+
 const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(v >= 10 ? 1 : 2));
 const cell = (s) => (s ? `${fmt(s.median)} [${fmt(s.min)}-${fmt(s.max)}]` : "n/a");
 
@@ -699,6 +711,7 @@ function report(sz, brokerConf, idb) {
       ...Object.fromEntries(cfg.clients.map((c) => [c, s[c]])),
       wasmqttVsMqttjs: ratio("wasmqtt", "mqttjs"),
       wasmqttVsRaw: ratio("wasmqtt", "raw"),
+      wasmqttVsRawPerRun: pairedRatios(results[key]?.wasmqtt, results[key]?.raw, m),
       mqttjsVsRaw: ratio("mqttjs", "raw"),
       bVsA: ratio("wasmqtt-b", "wasmqtt"),
       lost: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).reduce((a, r) => a + (r.lost ?? 0), 0)])),
@@ -710,14 +723,17 @@ function report(sz, brokerConf, idb) {
   }
 
   const cols = cfg.clients;
-  const W = [40, ...cols.map(() => 26), 10, 10, 10];
+  const W = [40, ...cols.map(() => 26), 10, 10, 12, 22];
   const line = (cells) => cells.map((c, i) => String(c).padEnd(W[i])).join(" ").trimEnd();
   log("\n" + "=".repeat(160));
-  log(`Results: median [min-max] of ${cfg.runs} run(s); ratios are of medians (wasmqtt / X; higher is better for msg/s, lower for us)`);
-  log(line(["scenario", ...cols.map((c) => CLIENT_NAMES[c]), "w/MQTT.js", "w/raw", "MQTT.js/raw"]));
+  log(`Results: median [min-max] of ${cfg.runs} run(s); ratios are of medians (wasmqtt / X; higher is better for msg/s, lower for us);`);
+  log(`"w/raw per run": wasmqtt / raw within each run, median [min-max]`);
+  log(line(["scenario", ...cols.map((c) => CLIENT_NAMES[c]), "w/MQTT.js", "w/raw", "MQTT.js/raw", "w/raw per run"]));
   for (const r of rows) {
     const rt = (x) => (x == null ? "-" : `${x.toFixed(2)}x`);
-    log(line([r.label, ...cols.map((c) => cell(r[c])), rt(r.wasmqttVsMqttjs), rt(r.wasmqttVsRaw), rt(r.mqttjsVsRaw), ...(cfg.pkgB ? [`b/a ${rt(r.bVsA)}`] : [])]));
+    const perRun = r.wasmqttVsRawPerRun;
+    const paired = perRun ? `${rt(perRun.median)} [${rt(perRun.min)}-${rt(perRun.max)}]` : "-";
+    log(line([r.label, ...cols.map((c) => cell(r[c])), rt(r.wasmqttVsMqttjs), rt(r.wasmqttVsRaw), rt(r.mqttjsVsRaw), paired, ...(cfg.pkgB ? [`b/a ${rt(r.bVsA)}`] : [])]));
   }
   const lossy = rows.filter((r) => cols.some((c) => r.lost[c] || r.dup[c] || r.failed[c]));
   if (lossy.length) {
