@@ -669,10 +669,13 @@ const median = (a) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/** Median, min and max of `vals`; null for none. */
+function spread(vals) {
+  return vals.length ? { median: median(vals), min: Math.min(...vals), max: Math.max(...vals), values: vals } : null;
+}
+
 function stats(list, metric) {
-  const vals = (list ?? []).filter((r) => r.ok).map((r) => r[metric]);
-  if (!vals.length) return null;
-  return { median: median(vals), min: Math.min(...vals), max: Math.max(...vals), values: vals };
+  return spread((list ?? []).filter((r) => r.ok).map((r) => r[metric]));
 }
 
 /**
@@ -684,7 +687,7 @@ function pairedRatios(a, b, metric) {
   for (let i = 0; i < Math.min(a?.length ?? 0, b?.length ?? 0); i++) {
     if (a[i].ok && b[i].ok) out.push(a[i][metric] / b[i][metric]);
   }
-  return out.length ? { median: median(out), min: Math.min(...out), max: Math.max(...out), values: out } : null;
+  return spread(out);
 }
 
 const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(v >= 10 ? 1 : 2));

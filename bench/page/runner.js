@@ -145,12 +145,7 @@ function splitRoundTrips(starts, handled) {
     parts.network.push(arrived[ai] - sent[si]);
     parts.afterFrame.push(handled[k] - arrived[ai]);
   }
-  const out = {};
-  for (const [name, v] of Object.entries(parts)) {
-    const sorted = Float64Array.from(v).sort();
-    out[name] = { p50us: percentile(sorted, 50) * 1000, meanus: (sorted.reduce((a, b) => a + b, 0) / sorted.length) * 1000 };
-  }
-  return out;
+  return Object.fromEntries(Object.entries(parts).map(([name, v]) => [name, latencyStats(v)]));
 }
 
 function latencyStats(lat) {
