@@ -23,6 +23,8 @@
 //                     which the machine's drift between separate runs (up to 1.5x here) would swamp
 //   --driver playwright   open the measured tab through playwright-core instead (the pitfall,
 //                     for comparison only: Playwright copies every WebSocket frame to Node)
+//   --cpu             CPU time of every thread of Chromium and mosquitto between the page's start
+//                     and end hooks (/proc/*/task/*/schedstat), printed per message and process
 //   --profile         instead of the table: one run per client of pub-q0, pub-q1, recv-q0,
 //                     recv-q1 and lat-q0 (or the --only list; persist and resume too) with the
 //                     V8 sampling profiler (DevTools protocol over
@@ -90,6 +92,7 @@ const cfg = {
   driver: opt("--driver", "plain"),
   rawMode: opt("--raw-mode", "task"),
   counters: flag("--counters") || profileMode,
+  cpu: flag("--cpu"),
   jobTimeoutMs: 180000,
 };
 const CLIENT_NAMES = { wasmqtt: "wasmqtt", "wasmqtt-b": "wasmqtt-b", mqttjs: "MQTT.js", raw: "raw" };
@@ -324,6 +327,7 @@ async function launchChromium(pageUrl) {
     "--disable-backgrounding-occluded-windows",
     "--disable-extensions",
     ...(profileMode ? ["--remote-debugging-pipe"] : []),
+    ...(process.env.WASMQTT_BENCH_CHROMIUM_ARGS ?? "").split(" ").filter(Boolean),
     pageUrl,
   ];
   const proc = spawn(CHROMIUM, args, {
@@ -472,7 +476,7 @@ function describe(r) {
   if (r.lost) parts.push(`lost ${r.lost}`);
   if (r.dup) parts.push(`dup ${r.dup}`);
   if (r.errors) parts.push(`errors ${r.errors} (${r.firstError})`);
-  if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}`);
+  if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}, port posts ${r.counters.posts} (${r.counters.posts ? (r.counters.postUs / r.counters.posts).toFixed(1) : 0} us each)`);
   if (r.split) {
     const us = (x) => `${Math.round(x.p50us)} / ${x.meanus.toFixed(1)}`;
     parts.push(`split p50 / mean us: publish->send ${us(r.split.beforeSend)}, send->frame ${us(r.split.network)}, frame->handler ${us(r.split.afterFrame)}, in send() ${us(r.split.inSend)}`);
@@ -488,15 +492,14 @@ async function restartBrowser() {
 }
 
 /**
- * The clients in the order of run `run`: as given, except that wasmqtt and wasmqtt-b swap places
- * every other run (an A/A run showed the second of the two about 5% slower in round-trip p50).
+ * The clients in the order of run `run`: the list rotated by one place per run (wasmqtt, MQTT.js,
+ * raw; then MQTT.js, raw, wasmqtt; ...), so that each client takes each place in turn. An A/A
+ * run (one build as wasmqtt and wasmqtt-b) showed the second of two adjacent jobs about 5%
+ * slower in round-trip p50: a fixed order would hand one client that edge in every run.
  */
 function clientOrder(run) {
-  const order = [...cfg.clients];
-  const a = order.indexOf("wasmqtt");
-  const b = order.indexOf("wasmqtt-b");
-  if (run % 2 === 0 && a >= 0 && b >= 0) [order[a], order[b]] = [order[b], order[a]];
-  return order;
+  const k = cfg.clients.length;
+  return cfg.clients.map((_, i) => cfg.clients[(i + run - 1) % k]);
 }
 
 /** Runs a job, restarting the browser after a timeout. */
@@ -522,6 +525,87 @@ function baseJob(client, extra) {
     rawMode: cfg.rawMode,
     counters: cfg.counters,
     ...extra,
+  };
+}
+
+/** Calls each of `hooks` in turn. */
+const chainHooks = (...hooks) => async (name, msg) => {
+  for (const h of hooks) await h(name, msg);
+};
+
+/** Every descendant of `root` (itself included), from the parent pids in /proc. */
+function processTree(root) {
+  const children = new Map();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      (children.get(ppid) ?? children.set(ppid, []).get(ppid)).push(Number(d));
+    } catch {} // exited meanwhile
+  }
+  const out = [];
+  const walk = (pid) => {
+    out.push(pid);
+    for (const c of children.get(pid) ?? []) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
+/** What a Chromium process is, from its --type (and, for utilities, the service it runs). */
+function processKind(pid) {
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/); // Chromium retitles: spaces
+    const type = args.find((a) => a.startsWith("--type="))?.slice(7);
+    if (!type) return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "mosquitto" ? "mosquitto" : "browser";
+    const sub = args.find((a) => a.startsWith("--utility-sub-type="))?.slice(19);
+    return sub ? sub.replace(/^.*\.mojom\./, "") : type;
+  } catch {
+    return "gone";
+  }
+}
+
+/** Nanoseconds on a CPU of every thread of `pids`, keyed "kind/thread name" (summed over pids). */
+function cpuSnapshot(pids) {
+  const out = new Map();
+  for (const pid of pids) {
+    const kind = processKind(pid);
+    let tids = [];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {}
+    for (const tid of tids) {
+      try {
+        const ns = Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim().replace(/\d+$/, "");
+        const key = `${kind}/${name}`;
+        out.set(key, (out.get(key) ?? 0) + ns);
+      } catch {}
+    }
+  }
+  return out;
+}
+
+/**
+ * With --cpu: the CPU time each process and thread of Chromium and mosquitto spent between the
+ * page's start and end hooks, as `job.cpu` (us per message, largest first). Two cores are shared
+ * by all of them, so a client's cost shows in the broker's and the browser's threads too.
+ */
+function cpuHooks(job) {
+  if (!cfg.cpu) return async () => {};
+  let before;
+  const pids = () => [...processTree(browser.proc.pid), broker.pid];
+  return async (name) => {
+    if (name === "start") before = cpuSnapshot(pids());
+    else if (name === "end" && before) {
+      const after = cpuSnapshot(pids());
+      const perMsg = [...after]
+        .map(([k, ns]) => [k, (ns - (before.get(k) ?? 0)) / job.n / 1000])
+        .filter(([, us]) => us >= 0.5)
+        .sort((a, b) => b[1] - a[1]);
+      job.cpu = Object.fromEntries(perMsg);
+    }
   };
 }
 
@@ -573,7 +657,7 @@ async function runItem(key, client) {
   const n = it.scenario === "latency" ? cfg.latN : cfg.n;
   const job = baseJob(client, { scenario: it.scenario, qos: it.qos, n });
   const label = `${client}-${key}`;
-  const prof = profileHooks(label);
+  const prof = chainHooks(profileHooks(label), cpuHooks(job));
   let onHook = prof;
   let pub;
   if (it.scenario === "recv") {
@@ -587,8 +671,10 @@ async function runItem(key, client) {
   }
   const r = await runJob(job, onHook);
   pub?.close();
+  if (job.cpu) r.cpu = job.cpu;
   record(key, client, r);
   log(`  ${key.padEnd(8)} ${CLIENT_NAMES[client].padEnd(8)} ${describe(r)}`);
+  if (r.cpu) log(`           CPU us/msg: ${Object.entries(r.cpu).map(([k, us]) => `${k} ${us.toFixed(1)}`).join(", ")}`);
 }
 
 async function idbProbe() {
@@ -693,6 +779,30 @@ function pairedRatios(a, b, metric) {
 const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(v >= 10 ? 1 : 2));
 const cell = (s) => (s ? `${fmt(s.median)} [${fmt(s.min)}-${fmt(s.max)}]` : "n/a");
 
+/**
+ * With --cpu: per scenario and client, the median over runs of the CPU time per message of the
+ * page's main thread (where the client runs) and of all threads together (browser, network
+ * service, mosquitto), saved in the scenario's row as `cpu`.
+ */
+function cpuReport(summary) {
+  log("CPU per message, median of runs (us): page main thread / all processes");
+  for (const key of Object.keys(ITEMS)) {
+    if (!results[key]) continue;
+    const row = summary[key] ?? summary[`${key}-p50us`];
+    const cells = [];
+    row.cpu = {};
+    for (const c of cfg.clients) {
+      const runs = (results[key][c] ?? []).filter((r) => r.cpu);
+      if (!runs.length) continue;
+      const main = spread(runs.map((r) => r.cpu["renderer/chromium"] ?? 0));
+      const all = spread(runs.map((r) => Object.values(r.cpu).reduce((a, b) => a + b, 0)));
+      row.cpu[c] = { main, all };
+      cells.push(`${CLIENT_NAMES[c]} ${fmt(main.median)} / ${fmt(all.median)}`);
+    }
+    log(`  ${key.padEnd(8)} ${cells.join(", ")}`);
+  }
+}
+
 function report(sz, brokerConf, idb) {
   const rows = [];
   const summary = {};
@@ -743,6 +853,7 @@ function report(sz, brokerConf, idb) {
     log("lost / duplicated / failed runs (sums over runs):");
     for (const r of lossy) log(`  ${r.label}: ${cols.map((c) => `${CLIENT_NAMES[c]} ${r.lost[c]}/${r.dup[c]}/${r.failed[c]}`).join(", ")}`);
   } else if (rows.length) log("lost / duplicated: none in any run");
+  if (cfg.cpu) cpuReport(summary);
 
   // wasmqtt-only scenarios
   const extra = {};

@@ -24,7 +24,7 @@ let currentJob = null;
 // Optional counters (--counters / --profile): WebSocket frames and bytes each way, for every
 // client alike (a wrapper on send() and one extra message listener per socket), and the times
 // of each send() call and frame arrival, for the round-trip split (splitRoundTrips).
-const counters = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0 };
+const counters = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0, posts: 0, postUs: 0 };
 const frameTimes = { sent: [], arrived: [], inSend: [] };
 function installCounters() {
   const send = WebSocket.prototype.send;
@@ -35,6 +35,14 @@ function installCounters() {
     counters.bytesOut += data.byteLength ?? data.length ?? 0;
     send.call(this, data);
     frameTimes.inSend.push(now() - t);
+  };
+  // MessagePort posts: the macrotask (flush) scheduling of wasmqtt and the raw client.
+  const post = MessagePort.prototype.postMessage;
+  MessagePort.prototype.postMessage = function (...a) {
+    counters.posts++;
+    const t = now();
+    post.apply(this, a);
+    counters.postUs += now() - t;
   };
   const Native = WebSocket;
   globalThis.WebSocket = class extends Native {
