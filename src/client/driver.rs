@@ -785,13 +785,16 @@ impl State {
     /// end of the task for the ones after it (latency), or after the tasks
     /// already queued for answers to received frames (mosquitto sends one
     /// packet per frame, so acks to a burst then share a frame). A command
-    /// made while such a flush is pending joins it: an application that
-    /// publishes again on each acknowledgement of a burst would otherwise
-    /// send one frame per message.
+    /// made while such a flush is pending joins it when other messages
+    /// await their acks: an application that publishes again on each
+    /// acknowledgement of a burst would otherwise send one frame per
+    /// message. A lone one (request and response) goes at once, with the
+    /// answers pending.
     fn schedule_flush(&mut self) {
         // A guarding write (one no synchronous journal holds) goes in this
         // task even when a macrotask flush is pending.
-        if self.micro_scheduled || (self.macro_scheduled && !self.guarding) {
+        let joins_macro = self.macro_scheduled && !self.guarding && !self.lone_command();
+        if self.micro_scheduled || joins_macro {
             return;
         }
         if self.commanding {
@@ -811,6 +814,13 @@ impl State {
             }
         }
         self.queue_flush();
+    }
+
+    /// A command while no other message of this client awaits its acks: no
+    /// burst of acks is coming for its bytes to share a frame with, so the
+    /// macrotask would only delay it (about 40 us in Chromium).
+    fn lone_command(&self) -> bool {
+        self.commanding && self.session.pending_messages() <= 1
     }
 
     fn queue_flush(&mut self) {

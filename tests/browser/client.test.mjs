@@ -130,12 +130,8 @@ test("a publish is sent within the call; the publishes after it in the same task
     const m = t.collect(c);
     const topic = t.uid("frames");
     await c.subscribe(topic, { qos: 0 });
-    const frames = [];
-    const send = WebSocket.prototype.send;
-    WebSocket.prototype.send = function (data) {
-      frames.push(data.byteLength);
-      return send.call(this, data);
-    };
+    const recorder = t.recordFrames();
+    const frames = recorder.list;
     try {
       const first = c.publish(topic, "first");
       const inCall = frames.length;
@@ -153,7 +149,7 @@ test("a publish is sent within the call; the publishes after it in the same task
       await m.wait(13);
       return { inCall, sameTask, afterTask, ids, texts: m.list.map((x) => x.text) };
     } finally {
-      WebSocket.prototype.send = send;
+      recorder.restore();
       await c.end();
     }
   });
@@ -162,6 +158,42 @@ test("a publish is sent within the call; the publishes after it in the same task
   assert.equal(r.afterTask, 2, "and leave together in one frame");
   assert.equal(r.ids.length, 1, "one 'delivered' while listening, none after off()");
   assert.deepEqual(r.texts, ["first", ...Array.from({ length: 10 }, (_, i) => `m${i}`), "x", "y"]);
+});
+
+test("a QoS 1 publish made on receipt, with nothing else in flight, is sent within the call, with the receipt's PUBACK", async () => {
+  const r = await inPage(async ({ env }) => {
+    const c = await wasmqtt.connect(env.wsUrl);
+    const other = await wasmqtt.connect(env.wsUrl);
+    const request = t.uid("req");
+    const reply = t.uid("rep");
+    await c.subscribe(request, { qos: 1 });
+    const recorder = t.recordFrames();
+    const frames = recorder.list;
+    try {
+      let before = -1;
+      let inCall = -1;
+      let replied;
+      const handled = new Promise((resolve) => {
+        c.on("message", () => {
+          before = frames.length;
+          replied = c.publish(reply, "pong", { qos: 1 });
+          inCall = frames.length;
+          resolve();
+        });
+      });
+      await other.publish(request, "ping", { qos: 1 });
+      await handled;
+      await replied;
+      return { sent: inCall - before, bytes: frames[before], replyTopic: reply.length };
+    } finally {
+      recorder.restore();
+      await c.end();
+      await other.end();
+    }
+  });
+  assert.equal(r.sent, 1, "the reply leaves within publish(), not after the receipt's macrotask");
+  // PUBACK (4 bytes) + PUBLISH: header 2, topic 2 + n, packet id 2, payload 4.
+  assert.equal(r.bytes, 4 + 2 + 2 + r.replyTopic + 2 + 4, "one frame: the pending PUBACK and the reply");
 });
 
 test("end() with work still queued (publishes of the same task, IndexedDB writes running) leaves no error in the page", async () => {

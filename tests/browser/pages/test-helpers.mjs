@@ -31,6 +31,19 @@ export const t = {
     );
     return { list, wait: (n, ms = 5000) => t.waitFor(() => list.length >= n, ms, `${n} messages (have ${list.length})`) };
   },
+  /**
+   * Records the byte length of every WebSocket frame the page sends from now on, in `list`,
+   * until `restore()`.
+   */
+  recordFrames() {
+    const list = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      list.push(data.byteLength);
+      return send.call(this, data);
+    };
+    return { list, restore: () => (WebSocket.prototype.send = send) };
+  },
   /** A topic prefix no other test uses. */
   uid(name = "t") {
     return `wasmqtt-test/${name}/${Math.random().toString(16).slice(2, 10)}`;
