@@ -19,7 +19,7 @@
 //                     with --only, --clients or --quick)
 //   --pkg DIR         serve DIR as /pkg/ instead of the repo's pkg/ (e.g. a build with wasm names)
 //   --pkg-b DIR       a second build to compare, run as client "wasmqtt-b" (served as /pkg-b/) next
-//                     to "wasmqtt" in every run, first and second in turn: an A/B within one run,
+//                     to "wasmqtt" in every run, in rotating order (see clientOrder): an A/B within one run,
 //                     which the machine's drift between separate runs (up to 1.5x here) would swamp
 //   --driver playwright   open the measured tab through playwright-core instead (the pitfall,
 //                     for comparison only: Playwright copies every WebSocket frame to Node)
