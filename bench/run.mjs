@@ -803,6 +803,42 @@ function cpuReport(summary) {
   }
 }
 
+/**
+ * The targets of issue 5, each judged run by run: the ratio (or value) within every run, its
+ * median, and in how many runs it was met. Returned for the results JSON.
+ */
+function targetReport(sz) {
+  const ok = (r) => r?.ok;
+  const perRun = (key, metric, a, b) => {
+    const xs = results[key]?.[a] ?? [];
+    const ys = results[key]?.[b] ?? [];
+    return xs.map((x, i) => (ok(x) && ok(ys[i]) ? x[metric] / ys[i][metric] : null)).filter((v) => v != null);
+  };
+  const mem = results["persist-mem"]?.wasmqtt ?? [];
+  const idbRuns = results["persist-idb"]?.wasmqtt ?? [];
+  const list = [
+    ...["pub-q0", "pub-q1", "pub-q2"].map((k) => [`publish QoS ${ITEMS[k].qos} >= 0.9x raw`, perRun(k, "rate", "wasmqtt", "raw"), (v) => v >= 0.9, "x"]),
+    ["receive QoS 0 >= 0.9x raw", perRun("recv-q0", "rate", "wasmqtt", "raw"), (v) => v >= 0.9, "x"],
+    ["receive QoS 1 >= 1.2x MQTT.js", perRun("recv-q1", "rate", "wasmqtt", "mqttjs"), (v) => v >= 1.2, "x"],
+    ["round trip QoS 0 p50 <= 1.1x raw", perRun("lat-q0", "p50us", "wasmqtt", "raw"), (v) => v <= 1.1, "x"],
+    ["IndexedDB >= 0.5x memory", idbRuns.map((r, i) => (ok(r) && ok(mem[i]) ? r.rate / mem[i].rate : null)).filter((v) => v != null), (v) => v >= 0.5, "x"],
+    [`resume + drain ${cfg.resumeN.toLocaleString("en-US")} < 2 s`, (results.resume?.wasmqtt ?? []).filter(ok).map((r) => r.ms), (v) => v < 2000, " ms"],
+    ["size < 60 KB gzip", sz.wasmqtt ? [sz.wasmqtt.gzip] : [], (v) => v < 60000, " B"],
+  ];
+  const out = [];
+  log("\nTargets (issue 5), judged within each run: median of the runs' values, runs that meet it");
+  for (const [target, values, meets, unit] of list) {
+    if (!values.length) continue;
+    const s = spread(values);
+    const met = values.filter(meets).length;
+    const show = (v) => (unit === "x" ? `${v.toFixed(2)}x` : `${Math.round(v).toLocaleString("en-US")}${unit}`);
+    out.push({ target, median: s.median, min: s.min, max: s.max, runs: values.length, met, medianMeets: meets(s.median) });
+    const range = values.length > 1 ? ` [${show(s.min)}-${show(s.max)}]` : "";
+    log(`  ${target.padEnd(36)} ${show(s.median).padStart(9)}${range}  met in ${met} of ${values.length}${meets(s.median) ? "" : "  (median misses)"}`);
+  }
+  return out;
+}
+
 function report(sz, brokerConf, idb) {
   const rows = [];
   const summary = {};
@@ -874,6 +910,7 @@ function report(sz, brokerConf, idb) {
   }
   log(`\nShipped size (glue JS + wasm; gzip -9 per file):`);
   for (const c of cols) log(`  ${CLIENT_NAMES[c].padEnd(8)} ${sz[c].raw.toLocaleString("en-US").padStart(9)} B raw, ${sz[c].gzip.toLocaleString("en-US").padStart(8)} B gzip   (${sz[c].files.join(" + ")})`);
+  const targets = targetReport(sz);
   log("=".repeat(160));
 
   const out = {
@@ -895,6 +932,7 @@ function report(sz, brokerConf, idb) {
     brokerConfig: brokerConf,
     sizes: sz,
     summary,
+    targets,
     wasmqttOnly: extra,
     indexeddb: idb,
     notes,
