@@ -471,15 +471,15 @@ function describe(r) {
   if (!r.ok) return `FAILED: ${String(r.error).split("\n")[0]}`;
   const parts = [];
   if (r.rate !== undefined) parts.push(`${Math.round(r.rate)} msg/s`);
-  if (r.p50us !== undefined) parts.push(`p50 ${Math.round(r.p50us)} us, p99 ${Math.round(r.p99us)} us`);
+  if (r.p50us !== undefined) parts.push(`p50 ${Math.round(r.p50us)} us, p99 ${Math.round(r.p99us)} us${r.slowByTenth ? ` (over p99 by tenth of the run: ${r.slowByTenth.join(" ")})` : ""}`);
   if (r.ms !== undefined) parts.push(`${Math.round(r.ms)} ms`);
   if (r.lost) parts.push(`lost ${r.lost}`);
   if (r.dup) parts.push(`dup ${r.dup}`);
   if (r.errors) parts.push(`errors ${r.errors} (${r.firstError})`);
   if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}, port posts ${r.counters.posts} (${r.counters.posts ? (r.counters.postUs / r.counters.posts).toFixed(1) : 0} us each)`);
   if (r.split) {
-    const us = (x) => `${Math.round(x.p50us)} / ${x.meanus.toFixed(1)}`;
-    parts.push(`split p50 / mean us: publish->send ${us(r.split.beforeSend)}, send->frame ${us(r.split.network)}, frame->handler ${us(r.split.afterFrame)}, in send() ${us(r.split.inSend)}`);
+    const us = (x) => `${Math.round(x.p50us)} / ${x.meanus.toFixed(1)} / ${Math.round(x.p99us)}`;
+    parts.push(`split p50 / mean / p99 us: publish->send ${us(r.split.beforeSend)}, send->frame ${us(r.split.network)}, frame->handler ${us(r.split.afterFrame)}, in send() ${us(r.split.inSend)}`);
   }
   else if (r.frames !== undefined) parts.push(`${r.frames} frames in, ${r.sends} out`);
   return parts.join(", ");

@@ -161,6 +161,16 @@ function latencyStats(lat) {
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   return { p50us: percentile(s, 50) * 1000, p99us: percentile(s, 99) * 1000, meanus: mean * 1000, n: s.length };
 }
+/**
+ * How many round trips of each tenth of the run (in order) took longer than the run's p99:
+ * a cold start shows as most of them in the first tenth.
+ */
+function slowByTenth(lat) {
+  const p99 = percentile(Float64Array.from(lat).sort(), 99);
+  const tenths = new Array(10).fill(0);
+  lat.forEach((v, i) => v > p99 && tenths[Math.floor((i * 10) / lat.length)]++);
+  return tenths;
+}
 
 // ------------------------------------------------------------------ API clients
 
@@ -317,7 +327,7 @@ const apiScenarios = {
     }
     await hook("end");
     await c.end();
-    return { ok: true, ...latencyStats(lat), split: splitRoundTrips(starts, handled), isolated: self.crossOriginIsolated };
+    return { ok: true, ...latencyStats(lat), slowByTenth: slowByTenth(lat), split: splitRoundTrips(starts, handled), isolated: self.crossOriginIsolated };
   },
 
   /** Subscribe, tell the harness (which publishes n messages over TCP), count until all arrive. */
@@ -528,7 +538,7 @@ const rawScenarios = {
     await hook("end");
     c.end();
     const split = splitRoundTrips(starts, starts.map((t, i) => t + lat[i]));
-    return { ok: true, ...latencyStats(lat), split, isolated: self.crossOriginIsolated };
+    return { ok: true, ...latencyStats(lat), slowByTenth: slowByTenth(lat), split, isolated: self.crossOriginIsolated };
   },
 
   async recv(job) {
