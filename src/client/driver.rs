@@ -113,6 +113,9 @@ struct State {
     flush_wanted: bool,
     /// A flush is due in a macrotask (after the tasks already queued).
     macro_scheduled: bool,
+    /// Received frames answered since that macrotask was posted: more than
+    /// one means frames arrive back to back (a burst).
+    answered_frames: u32,
     timer: Option<(u64, Timeout)>,
     attempt_timer: Option<Timeout>,
     reconnect_timer: Option<Timeout>,
@@ -253,6 +256,7 @@ impl Driver {
                 commanding: false,
                 flush_wanted: false,
                 macro_scheduled: false,
+                answered_frames: 0,
                 timer: None,
                 attempt_timer: None,
                 reconnect_timer: None,
@@ -620,6 +624,9 @@ impl State {
                     };
                     self.session.recycle_transmit(spare);
                     self.schedule_flush();
+                    if self.receiving {
+                        self.answered_frames = self.answered_frames.saturating_add(1);
+                    }
                 }
                 // With memory persistence the session's own state is the store.
                 Output::Persist(op) => {
@@ -786,10 +793,10 @@ impl State {
     /// already queued for answers to received frames (mosquitto sends one
     /// packet per frame, so acks to a burst then share a frame). A command
     /// made while such a flush is pending joins it when other messages
-    /// await their acks: an application that publishes again on each
-    /// acknowledgement of a burst would otherwise send one frame per
-    /// message. A lone one (request and response) goes at once, with the
-    /// answers pending.
+    /// await their acks or frames arrive back to back: an application that
+    /// publishes again on each acknowledgement or message of a burst would
+    /// otherwise send one frame per message. A lone one (request and
+    /// response) goes at once, with the answers pending.
     fn schedule_flush(&mut self) {
         // A guarding write (one no synchronous journal holds) goes in this
         // task even when a macrotask flush is pending.
@@ -809,6 +816,7 @@ impl State {
             if let Some((channel, _)) = &self.macrotask {
                 if channel.port2().post_message(&JsValue::UNDEFINED).is_ok() {
                     self.macro_scheduled = true;
+                    self.answered_frames = 0;
                     return;
                 }
             }
@@ -816,11 +824,12 @@ impl State {
         self.queue_flush();
     }
 
-    /// A command while no other message of this client awaits its acks: no
-    /// burst of acks is coming for its bytes to share a frame with, so the
-    /// macrotask would only delay it (about 40 us in Chromium).
+    /// A command while no other message of this client awaits its acks and
+    /// the answers waiting are those of one frame: no burst is coming for
+    /// its bytes to share a frame with, so the macrotask would only delay
+    /// it (about 40 us in Chromium).
     fn lone_command(&self) -> bool {
-        self.commanding && self.session.pending_messages() <= 1
+        self.commanding && self.session.pending_messages() <= 1 && self.answered_frames <= 1
     }
 
     fn queue_flush(&mut self) {

@@ -196,6 +196,41 @@ test("a QoS 1 publish made on receipt, with nothing else in flight, is sent with
   assert.equal(r.bytes, 4 + 2 + 2 + r.replyTopic + 2 + 4, "one frame: the pending PUBACK and the reply");
 });
 
+test("publishes made on receipt of each message of a burst share the burst's frames", async () => {
+  const r = await inPage(async ({ env }) => {
+    const c = await wasmqtt.connect(env.wsUrl);
+    const other = await wasmqtt.connect(env.wsUrl);
+    const burst = t.uid("burst");
+    const echo = t.uid("echo");
+    const n = 50;
+    await c.subscribe(burst, { qos: 1 });
+    let recorder = null;
+    const replies = [];
+    const all = new Promise((resolve) => {
+      c.on("message", () => {
+        // other has sent its whole burst before the first message arrives; from here on
+        // only c sends.
+        recorder ??= t.recordFrames();
+        replies.push(c.publish(echo, "seen"));
+        if (replies.length === n) resolve();
+      });
+    });
+    try {
+      for (let i = 0; i < n; i++) other.publish(burst, `m${i}`, { qos: 1 });
+      await all;
+      await Promise.all(replies);
+      await t.waitFor(() => recorder.list.reduce((a, b) => a + b, 0) >= n * 4, 5000, "every PUBACK sent");
+      return { frames: recorder.list.length, bytes: recorder.list.reduce((a, b) => a + b, 0) };
+    } finally {
+      recorder?.restore();
+      await c.end();
+      await other.end();
+    }
+  });
+  // 50 PUBACKs (4 B) and 50 QoS 0 PUBLISHes: one frame per message would be 50 or more.
+  assert.ok(r.frames < 25, `the answers to a burst share frames: ${r.frames} frames for 50 messages`);
+});
+
 test("end() with work still queued (publishes of the same task, IndexedDB writes running) leaves no error in the page", async () => {
   const before = page.pageErrors.length;
   const r = await inPage(async ({ env }) => {
