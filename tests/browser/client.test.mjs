@@ -216,9 +216,10 @@ test("publishes made on receipt of each message of a burst share the burst's fra
       });
     });
     try {
-      for (let i = 0; i < n; i++) other.publish(burst, `m${i}`, { qos: 1 });
+      const sent = [];
+      for (let i = 0; i < n; i++) sent.push(other.publish(burst, `m${i}`, { qos: 1 }));
       await all;
-      await Promise.all(replies);
+      await Promise.all([...sent, ...replies]);
       await t.waitFor(() => recorder.list.reduce((a, b) => a + b, 0) >= n * 4, 5000, "every PUBACK sent");
       return { frames: recorder.list.length, bytes: recorder.list.reduce((a, b) => a + b, 0) };
     } finally {
