@@ -13,6 +13,12 @@
 //   --inflight W      mosquitto max_inflight_messages and the QoS 1/2 window of every client (100)
 //   --window0 W       QoS 0 window of outstanding publishes (1000)
 //   --payload N       payload bytes per message (64; at least 4)
+//   --warm N          before each measured pub/lat/recv job, the same page runs its client through
+//                     N messages (latency: N/10 round trips) untimed, so that the figures are of a
+//                     warm page, as a long-lived dashboard's; that warm-up's own figures are kept
+//                     as `cold` (default 2000; 0: measure the fresh page, as before 2026-11-27)
+//   --warm-b N        the warm-up of client "wasmqtt-b" only (default: --warm): with --pkg-b set
+//                     to the same build, a paired measure of what the warm-up changes
 //   --only a,b        scenarios to run (pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,recv-q0,recv-q1,persist,resume)
 //   --clients a,b     clients to run (wasmqtt,mqttjs,raw)
 //   --out FILE        results JSON (default bench/results.json for a full run, bench/results-partial.json
@@ -30,6 +36,10 @@
 //                     V8 sampling profiler (DevTools protocol over
 //                     --remote-debugging-pipe, Profiler domain only); writes
 //                     bench/profiles/*.cpuprofile and prints the top self-time functions
+//   --trace           with --profile: Chromium's own trace instead of the sampler (categories
+//                     toplevel, v8, blink): the time per message of each thread's tasks by kind,
+//                     which shows the browser's work the sampler lumps as "(program)"; writes
+//                     bench/profiles/*.trace.json
 //
 // How it works (bench/README.md has more): mosquitto (config printed) on loopback; an HTTP
 // server on loopback serving the repository root (with COOP/COEP so that performance.now() has
@@ -71,6 +81,8 @@ const cfg = {
   inflight: Number(opt("--inflight", 100)),
   window0: Number(opt("--window0", 1000)),
   payload: Math.max(4, Number(opt("--payload", 64))),
+  warm: Number(opt("--warm", quick ? 500 : 2000)),
+  warmB: Number(opt("--warm-b", opt("--warm", quick ? 500 : 2000))),
   maxQueued: 100000,
   clients: opt("--clients", "wasmqtt,mqttjs,raw")
     .split(",")
@@ -93,6 +105,7 @@ const cfg = {
   rawMode: opt("--raw-mode", "task"),
   counters: flag("--counters") || profileMode,
   cpu: flag("--cpu"),
+  trace: flag("--trace"),
   jobTimeoutMs: 180000,
 };
 const CLIENT_NAMES = { wasmqtt: "wasmqtt", "wasmqtt-b": "wasmqtt-b", mqttjs: "MQTT.js", raw: "raw" };
@@ -288,6 +301,7 @@ class PipeCdp {
     this.w = proc.stdio[3];
     this.nextId = 1;
     this.pending = new Map();
+    this.listeners = new Map();
     let buf = "";
     proc.stdio[4].on("data", (d) => {
       buf += d.toString("utf8");
@@ -295,6 +309,7 @@ class PipeCdp {
       while ((i = buf.indexOf("\0")) >= 0) {
         const m = JSON.parse(buf.slice(0, i));
         buf = buf.slice(i + 1);
+        if (!m.id && m.method) this.listeners.get(m.method)?.(m.params);
         const p = m.id && this.pending.get(m.id);
         if (p) {
           this.pending.delete(m.id);
@@ -302,6 +317,10 @@ class PipeCdp {
         }
       }
     });
+  }
+  /** Calls `f(params)` for each event `method` (one listener per event). */
+  on(method, f) {
+    this.listeners.set(method, f);
   }
   send(method, params = {}, sessionId) {
     const id = this.nextId++;
@@ -473,10 +492,11 @@ function describe(r) {
   if (r.rate !== undefined) parts.push(`${Math.round(r.rate)} msg/s`);
   if (r.p50us !== undefined) parts.push(`p50 ${Math.round(r.p50us)} us, p99 ${Math.round(r.p99us)} us${r.slowByTenth ? ` (over p99 by tenth of the run: ${r.slowByTenth.join(" ")})` : ""}`);
   if (r.ms !== undefined) parts.push(`${Math.round(r.ms)} ms`);
+  if (r.cold?.ok) parts.push(`cold page ${r.cold.rate !== undefined ? `${Math.round(r.cold.rate)} msg/s` : `p50 ${Math.round(r.cold.p50us)} us`} over the first ${r.cold.received ?? r.cold.n}`);
   if (r.lost) parts.push(`lost ${r.lost}`);
   if (r.dup) parts.push(`dup ${r.dup}`);
   if (r.errors) parts.push(`errors ${r.errors} (${r.firstError})`);
-  if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}, port posts ${r.counters.posts} (${r.counters.posts ? (r.counters.postUs / r.counters.posts).toFixed(1) : 0} us each)`);
+  if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}, port posts ${r.counters.posts} (${r.counters.posts ? (r.counters.postUs / r.counters.posts).toFixed(1) : 0} us each), microtasks queued ${r.counters.queueMicrotask}, timers set ${r.counters.setTimeout}`);
   if (r.split) {
     const us = (x) => `${Math.round(x.p50us)} / ${x.meanus.toFixed(1)} / ${Math.round(x.p99us)}`;
     parts.push(`split p50 / mean / p99 us: publish->send ${us(r.split.beforeSend)}, send->frame ${us(r.split.network)}, frame->handler ${us(r.split.afterFrame)}, in send() ${us(r.split.inSend)}`);
@@ -524,6 +544,7 @@ function baseJob(client, extra) {
     payload: cfg.payload,
     rawMode: cfg.rawMode,
     counters: cfg.counters,
+    warm: client === "wasmqtt-b" ? cfg.warmB : cfg.warm,
     ...extra,
   };
 }
@@ -610,9 +631,10 @@ function cpuHooks(job) {
 }
 
 /** Profiling hooks: start/stop the V8 sampling profiler around the measured section. */
-function profileHooks(label) {
+function profileHooks(label, n) {
   if (!profileMode) return async () => {};
   const { cdp, session } = browser;
+  if (cfg.trace) return traceHooks(cdp, label, n);
   return async (name) => {
     if (name === "start") {
       await cdp.send("Profiler.enable", {}, session);
@@ -626,6 +648,66 @@ function profileHooks(label) {
       summarizeProfile(label, profile);
     }
   };
+}
+
+/**
+ * With --profile --trace: Chromium's trace (categories "toplevel" and V8's) between the start and
+ * end hooks instead of the sampling profiler, summed per thread and per top-level task kind (the
+ * task's posting site): which tasks run, how often per message and for how long, including the
+ * browser's own work that the sampling profiler shows only as "(program)".
+ */
+function traceHooks(cdp, label, n) {
+  const events = [];
+  let complete;
+  cdp.on("Tracing.dataCollected", (p) => events.push(...p.value));
+  cdp.on("Tracing.tracingComplete", () => complete?.());
+  return async (name) => {
+    if (name === "start") {
+      events.length = 0;
+      await cdp.send("Tracing.start", { traceConfig: { includedCategories: ["toplevel", "v8", "disabled-by-default-v8.gc", "blink"], recordMode: "recordAsMuchAsPossible" }, transferMode: "ReportEvents" });
+    } else if (name === "end") {
+      const done = new Promise((r) => (complete = r));
+      await cdp.send("Tracing.end");
+      await done;
+      const dir = path.join(benchDir, "profiles");
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, `${label}.trace.json`), JSON.stringify(events));
+      summarizeTrace(label, events, n);
+    }
+  };
+}
+
+function summarizeTrace(label, events, n) {
+  const threads = new Map();
+  for (const e of events) if (e.ph === "M" && e.name === "thread_name") threads.set(`${e.pid}:${e.tid}`, e.args.name);
+  // Top-level tasks: complete events of category toplevel; their kind is the posting site.
+  const per = new Map();
+  const threadTotal = new Map();
+  for (const e of events) {
+    if (e.ph !== "X" || !e.cat.includes("toplevel")) continue;
+    const th = threads.get(`${e.pid}:${e.tid}`) ?? `${e.pid}:${e.tid}`;
+    const src = e.args?.src_func ?? e.args?.src?.function ?? e.args?.src_file ?? "";
+    const key = `${th.padEnd(22)} ${e.name} ${src}`;
+    const o = per.get(key) ?? per.set(key, { count: 0, us: 0 }).get(key);
+    o.count++;
+    o.us += e.dur ?? 0;
+    threadTotal.set(th, (threadTotal.get(th) ?? 0) + (e.dur ?? 0));
+  }
+  log(`\n  trace ${label}: ${events.length} events; top-level task time per message (us) by thread:`);
+  for (const [th, us] of [...threadTotal].sort((a, b) => b[1] - a[1]).slice(0, 8)) log(`    ${(us / n).toFixed(1).padStart(7)}  ${th}`);
+  log(`  top-level tasks (per message: count, us):`);
+  for (const [k, o] of [...per].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) log(`    ${(o.count / n).toFixed(3).padStart(8)} ${(o.us / n).toFixed(1).padStart(7)}  ${k}`);
+  // Inside the renderer main thread: named events (V8, Blink) by total duration.
+  const inner = new Map();
+  for (const e of events) {
+    if (e.ph !== "X" || e.cat.includes("toplevel")) continue;
+    if (threads.get(`${e.pid}:${e.tid}`) !== "CrRendererMain") continue;
+    const o = inner.get(e.name) ?? inner.set(e.name, { count: 0, us: 0 }).get(e.name);
+    o.count++;
+    o.us += e.dur ?? 0;
+  }
+  log(`  renderer main thread, named events (per message: count, us; nested events overlap):`);
+  for (const [k, o] of [...inner].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) log(`    ${(o.count / n).toFixed(3).padStart(8)} ${(o.us / n).toFixed(1).padStart(7)}  ${k}`);
 }
 
 function summarizeProfile(label, profile) {
@@ -657,7 +739,7 @@ async function runItem(key, client) {
   const n = it.scenario === "latency" ? cfg.latN : cfg.n;
   const job = baseJob(client, { scenario: it.scenario, qos: it.qos, n });
   const label = `${client}-${key}`;
-  const prof = chainHooks(profileHooks(label), cpuHooks(job));
+  const prof = chainHooks(profileHooks(label, n), cpuHooks(job));
   let onHook = prof;
   let pub;
   if (it.scenario === "recv") {
@@ -698,7 +780,7 @@ async function runPersist(idb) {
     }
     // Smaller n than pub-q1: at ~250 msg/s, 20,000 IndexedDB-backed messages take 80 s per run.
     const job = baseJob("wasmqtt", { scenario: "pubSelfPersist", qos: 1, n: cfg.persistN, persistence });
-    const r = await runJob(job, profileHooks(`wasmqtt-${key}`));
+    const r = await runJob(job, profileHooks(`wasmqtt-${key}`, job.n));
     if (r.ok && persistence === "indexeddb" && r.idbCreated.length === 0) {
       r.warning = "no IndexedDB database was created by this run";
     }
@@ -728,7 +810,7 @@ async function runResume(idb) {
   // and waits until every restored message is acknowledged.
   await resumeBroker.start();
   const obs = await tcpCounter(resumeBroker.tcpPort, job.topic);
-  const r = await runJob({ ...job, scenario: "resumeDrain" }, profileHooks("wasmqtt-resume"));
+  const r = await runJob({ ...job, scenario: "resumeDrain" }, profileHooks("wasmqtt-resume", job.n));
   const deadline = Date.now() + 3000;
   while (obs.state.count < cfg.resumeN && Date.now() < deadline) await sleep(50);
   obs.close();
@@ -800,6 +882,30 @@ function cpuReport(summary) {
       cells.push(`${CLIENT_NAMES[c]} ${fmt(main.median)} / ${fmt(all.median)}`);
     }
     log(`  ${key.padEnd(8)} ${cells.join(", ")}`);
+  }
+}
+
+/**
+ * With --warm: per scenario and client, the median over runs of the untimed warm-up that ran
+ * first in each job's fresh page (throughput over its first `warm` messages, or the p50 of its
+ * first warm/10 round trips), saved in the scenario's row as `coldPage`.
+ */
+function coldReport(summary) {
+  log(`Fresh page (each job's untimed warm-up: its first ${cfg.warm} messages, or ${Math.ceil(cfg.warm / 10)} round trips), median of runs:`);
+  for (const key of Object.keys(ITEMS)) {
+    const row = summary[key] ?? summary[`${key}-p50us`];
+    if (!row) continue;
+    const m = ITEMS[key].scenario === "latency" ? "p50us" : "rate";
+    row.coldPage = {};
+    const cells = [];
+    for (const c of cfg.clients) {
+      const s = stats((results[key]?.[c] ?? []).map((r) => r.cold).filter(Boolean), m);
+      if (!s) continue;
+      row.coldPage[c] = s;
+      cells.push(`${CLIENT_NAMES[c]} ${fmt(s.median)}`);
+    }
+    const what = m === "rate" ? `msg/s${ITEMS[key].scenario === "recv" ? " (its warm-up publishes to self)" : ""}` : "p50 us";
+    log(`  ${key.padEnd(8)} ${what}: ${cells.join(", ")}`);
   }
 }
 
@@ -884,6 +990,7 @@ function report(sz, brokerConf, idb) {
     for (const r of lossy) log(`  ${r.label}: ${cols.map((c) => `${CLIENT_NAMES[c]} ${r.lost[c]}/${r.dup[c]}/${r.failed[c]}`).join(", ")}`);
   } else if (rows.length) log("lost / duplicated: none in any run");
   if (cfg.cpu) cpuReport(summary);
+  if (cfg.warm > 0 && rows.length) coldReport(summary);
 
   // wasmqtt-only scenarios
   const extra = {};
@@ -969,10 +1076,10 @@ async function main() {
   await restartBrowser();
 
   try {
-    // Warm-up (discarded): load each client and JIT its paths once.
+    // Each client once, discarded: a client that cannot run fails here, before any figure.
     for (const c of cfg.clients) {
-      const r = await runJob(baseJob(c, { scenario: "pubSelf", qos: 1, n: 1000 }));
-      if (!r.ok) throw new Error(`warm-up of ${c} failed: ${r.error}`);
+      const r = await runJob(baseJob(c, { scenario: "pubSelf", qos: 1, n: 1000, warm: 0 }));
+      if (!r.ok) throw new Error(`the first job of ${c} failed: ${r.error}`);
     }
     const idb = cfg.only.includes("persist") || cfg.only.includes("resume") ? await idbProbe() : { available: false, note: "not run" };
     if (!idb.available && idb.note !== "not run") {

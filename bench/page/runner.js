@@ -23,8 +23,9 @@ let currentJob = null;
 
 // Optional counters (--counters / --profile): WebSocket frames and bytes each way, for every
 // client alike (a wrapper on send() and one extra message listener per socket), and the times
-// of each send() call and frame arrival, for the round-trip split (splitRoundTrips).
-const counters = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0, posts: 0, postUs: 0 };
+// of each send() call and frame arrival, for the round-trip split (splitRoundTrips); also the
+// tasks a client schedules (MessagePort posts, queueMicrotask, setTimeout).
+const counters = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0, posts: 0, postUs: 0, queueMicrotask: 0, setTimeout: 0, clearTimeout: 0 };
 const frameTimes = { sent: [], arrived: [], inSend: [] };
 function installCounters() {
   const send = WebSocket.prototype.send;
@@ -44,6 +45,13 @@ function installCounters() {
     post.apply(this, a);
     counters.postUs += now() - t;
   };
+  for (const name of ["queueMicrotask", "setTimeout", "clearTimeout"]) {
+    const f = globalThis[name];
+    globalThis[name] = function (...a) {
+      counters[name]++;
+      return f.apply(this, a);
+    };
+  }
   const Native = WebSocket;
   globalThis.WebSocket = class extends Native {
     constructor(...a) {
@@ -57,7 +65,7 @@ function installCounters() {
   };
 }
 /** Tells the harness `name` (start/end of the measured section, ready) and waits for its reply. */
-const hook = (name, extra = {}) => api("/api/hook", { id: currentJob.id, name, ...extra });
+const hook = (name, extra = {}) => (currentJob.warming ? Promise.resolve() : api("/api/hook", { id: currentJob.id, name, ...extra }));
 
 window.addEventListener("error", (e) => api("/api/log", { line: `page error: ${e.message}` }));
 window.addEventListener("unhandledrejection", (e) =>
@@ -562,6 +570,28 @@ const rawScenarios = {
 
 // ------------------------------------------------------------------ main loop
 
+/**
+ * Runs the job's client through job.warm messages of the same scenario (latency: a tenth as many
+ * round trips; recv: publish to self at its QoS, which runs the same receive path) on its own
+ * topic and connection, untimed and unhooked, in this page before the measured job. Each job
+ * gets a fresh document, so without it every figure would include the JIT and wasm tier-up of
+ * the first few thousand messages (see bench/README.md, "Warm pages"). Returns that run's result.
+ */
+async function warmUp(job) {
+  const scenario = job.scenario === "recv" ? "pubSelf" : job.scenario;
+  if (!(job.warm > 0) || !["pubSelf", "latency"].includes(scenario)) return null;
+  const n = scenario === "latency" ? Math.ceil(job.warm / 10) : job.warm;
+  const w = { ...job, scenario, n, topic: `${job.topic}/warm`, clientId: `${job.clientId}-w`, warming: true };
+  currentJob = w;
+  try {
+    return await scenarioFor(w)(w);
+  } finally {
+    currentJob = job;
+    for (const k of Object.keys(counters)) counters[k] = 0;
+    for (const k of Object.keys(frameTimes)) frameTimes[k].length = 0;
+  }
+}
+
 function scenarioFor(job) {
   if (job.client === "raw") return rawScenarios[job.scenario];
   if (job.client.startsWith("wasmqtt") && wasmqttScenarios[job.scenario]) return wasmqttScenarios[job.scenario];
@@ -585,7 +615,9 @@ async function main() {
     try {
       const f = scenarioFor(job);
       if (!f) throw new Error(`no scenario ${job.scenario} for ${job.client}`);
+      const cold = await warmUp(job);
       result = await f(job);
+      if (cold) result.cold = cold;
       if (job.counters) result.counters = { ...counters };
     } catch (e) {
       result = { ok: false, error: String(e?.stack ?? e?.message ?? e) };
