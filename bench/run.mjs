@@ -496,7 +496,7 @@ function describe(r) {
   if (r.lost) parts.push(`lost ${r.lost}`);
   if (r.dup) parts.push(`dup ${r.dup}`);
   if (r.errors) parts.push(`errors ${r.errors} (${r.firstError})`);
-  if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}, port posts ${r.counters.posts} (${r.counters.posts ? (r.counters.postUs / r.counters.posts).toFixed(1) : 0} us each), microtasks queued ${r.counters.queueMicrotask}, timers set ${r.counters.setTimeout}`);
+  if (r.counters) parts.push(`frames in/out ${r.counters.framesIn}/${r.counters.framesOut}, bytes out ${r.counters.bytesOut}, port posts ${r.counters.posts} (${r.counters.posts ? (r.counters.postUs / r.counters.posts).toFixed(1) : 0} us each), microtasks queued ${r.counters.queueMicrotask}, timers set ${r.counters.setTimeout}, handling ${(r.counters.handlingUs / Math.max(1, r.counters.framesIn)).toFixed(1)} us per frame in`);
   if (r.split) {
     const us = (x) => `${Math.round(x.p50us)} / ${x.meanus.toFixed(1)} / ${Math.round(x.p99us)}`;
     parts.push(`split p50 / mean / p99 us: publish->send ${us(r.split.beforeSend)}, send->frame ${us(r.split.network)}, frame->handler ${us(r.split.afterFrame)}, in send() ${us(r.split.inSend)}`);

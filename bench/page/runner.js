@@ -24,8 +24,9 @@ let currentJob = null;
 // Optional counters (--counters / --profile): WebSocket frames and bytes each way, for every
 // client alike (a wrapper on send() and one extra message listener per socket), and the times
 // of each send() call and frame arrival, for the round-trip split (splitRoundTrips); also the
-// tasks a client schedules (MessagePort posts, queueMicrotask, setTimeout).
-const counters = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0, posts: 0, postUs: 0, queueMicrotask: 0, setTimeout: 0, clearTimeout: 0 };
+// tasks a client schedules (MessagePort posts, queueMicrotask, setTimeout) and the time from a
+// frame's arrival to the end of the client's handling of it.
+const counters = { framesOut: 0, bytesOut: 0, framesIn: 0, bytesIn: 0, posts: 0, postUs: 0, handlingUs: 0, queueMicrotask: 0, setTimeout: 0, clearTimeout: 0 };
 const frameTimes = { sent: [], arrived: [], inSend: [] };
 function installCounters() {
   const send = WebSocket.prototype.send;
@@ -56,8 +57,14 @@ function installCounters() {
   globalThis.WebSocket = class extends Native {
     constructor(...a) {
       super(...a);
+      let arrived = 0;
+      // Added at the first frame, so after the client's own listener (set before any frame):
+      // from here to there is the client's handling of a frame with the microtasks it ran, in
+      // wall time (a thread preempted meanwhile counts too).
+      const handled = () => (counters.handlingUs += (now() - arrived) * 1000);
       this.addEventListener("message", (e) => {
-        frameTimes.arrived.push(now());
+        if (counters.framesIn === 0) this.addEventListener("message", handled);
+        frameTimes.arrived.push((arrived = now()));
         counters.framesIn++;
         counters.bytesIn += e.data.byteLength ?? 0;
       });
