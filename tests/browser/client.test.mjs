@@ -2,17 +2,14 @@
 // with a fault-injecting proxy in front of it. Every wait is on an event with a timeout.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { env, launchBrowser, openPage, proxy } from "./harness.mjs";
+import { env, launchBrowser, openReadyPage, proxy } from "./harness.mjs";
 
 let browser;
 let page;
 
 before(async () => {
   browser = await launchBrowser();
-  page = await openPage(browser, "/tests/browser/pages/client.html");
-  await page.waitForFunction(() => window.ready !== undefined, null, { timeout: 20000 });
-  const ready = await page.evaluate(() => window.ready);
-  assert.equal(ready.ok, true, JSON.stringify(ready));
+  page = await openReadyPage(browser, "/tests/browser/pages/client.html");
 });
 
 after(async () => {

@@ -9,7 +9,7 @@
 // not asserted. WASMQTT_DURABLE_SEED=N repeats a run's random choices.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { env, launchBrowser, openPage, proxy, tempProfileDir, removeDir } from "./harness.mjs";
+import { env, launchBrowser, openReadyPage, waitReady, proxy, tempProfileDir, removeDir } from "./harness.mjs";
 import { startObserver } from "./observer.mjs";
 
 const PAGE = "/tests/browser/pages/durable.html";
@@ -49,21 +49,11 @@ after(async () => {
   await proxy("/reset").catch(() => {});
 });
 
-async function ready(page) {
-  await page.waitForFunction(() => window.ready !== undefined, null, { timeout: 20000 });
-  const r = await page.evaluate(() => window.ready);
-  assert.equal(r.ok, true, JSON.stringify(r));
-}
-
-async function open(path = PAGE, context = browser) {
-  const page = await openPage(context, path);
-  await ready(page);
-  return page;
-}
+const open = (path = PAGE, context = browser) => openReadyPage(context, path);
 
 async function reload(page) {
   await page.reload({ waitUntil: "load" });
-  await ready(page);
+  await waitReady(page);
 }
 
 /** Resolves with the value once `probe()` (async) returns something `ok` accepts. */
@@ -278,7 +268,7 @@ test("end() right after publishing, then a reload at once: the next page sends e
         location.reload();
       }, cfg),
     ]);
-    await ready(page);
+    await waitReady(page);
     await proxy("/mode/pass");
     const left = await page.evaluate(async ({ url, clientId, total }) => {
       const c = await wasmqtt.connect(url, { clientId, clean: false });
@@ -381,8 +371,7 @@ test("store failures reject with StoreError and never panic; no IndexedDB: Store
   // A real quota: a fresh profile (the override is per origin) with 64 KiB and a 1 MiB payload.
   const fresh = await launchBrowser();
   try {
-    const p = await openPage(fresh, PAGE);
-    await ready(p);
+    const p = await openReadyPage(fresh, PAGE);
     const cdp = await fresh.newCDPSession(p);
     await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(env.staticUrl).origin, quotaSize: 64 * 1024 });
     await proxy("/reset");

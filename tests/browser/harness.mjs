@@ -105,6 +105,23 @@ export async function openPage(context, urlPath, { waitUntil = "load" } = {}) {
   return page;
 }
 
+/**
+ * openPage, then waits until the page's script has set `window.ready` and throws unless it is
+ * `{ ok: true }` (the test pages set it once the wasm module has loaded).
+ */
+export async function openReadyPage(context, urlPath, timeout = 20000) {
+  const page = await openPage(context, urlPath);
+  await waitReady(page, timeout);
+  return page;
+}
+
+/** Waits until `page` has set `window.ready` (also after a reload); throws unless it is `{ ok: true }`. */
+export async function waitReady(page, timeout = 20000) {
+  await page.waitForFunction(() => window.ready !== undefined, null, { timeout });
+  const ready = await page.evaluate(() => window.ready);
+  if (ready?.ok !== true) throw new Error(`${page.url()} is not ready: ${JSON.stringify(ready)}`);
+}
+
 /** Calls the fault-injecting proxy's control endpoint, e.g. proxy("/mode/blackhole"). */
 export async function proxy(route) {
   if (!env.proxyUrl) throw new Error("WASMQTT_TEST_PROXY_URL is not set");

@@ -8,17 +8,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import mqtt from "mqtt";
-import { env, launchBrowser, openPage, proxy } from "./harness.mjs";
+import { env, launchBrowser, openPage, openReadyPage, proxy } from "./harness.mjs";
 
 let browser;
 let page;
 
 before(async () => {
   browser = await launchBrowser();
-  page = await openPage(browser, "/tests/browser/pages/client.html");
-  await page.waitForFunction(() => window.ready !== undefined, null, { timeout: 30000 });
-  const ready = await page.evaluate(() => window.ready);
-  assert.equal(ready.ok, true, JSON.stringify(ready));
+  page = await openReadyPage(browser, "/tests/browser/pages/client.html", 30000);
 });
 
 after(async () => {
