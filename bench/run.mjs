@@ -71,6 +71,7 @@ const opt = (name, dflt) => {
 };
 const quick = flag("--quick");
 const profileMode = flag("--profile");
+const warmN = Number(opt("--warm", quick ? 500 : 2000));
 const cfg = {
   quick,
   runs: Number(opt("--runs", profileMode ? 1 : quick ? 1 : 5)),
@@ -81,8 +82,8 @@ const cfg = {
   inflight: Number(opt("--inflight", 100)),
   window0: Number(opt("--window0", 1000)),
   payload: Math.max(4, Number(opt("--payload", 64))),
-  warm: Number(opt("--warm", quick ? 500 : 2000)),
-  warmB: Number(opt("--warm-b", opt("--warm", quick ? 500 : 2000))),
+  warm: warmN,
+  warmB: Number(opt("--warm-b", warmN)),
   maxQueued: 100000,
   clients: opt("--clients", "wasmqtt,mqttjs,raw")
     .split(",")
@@ -683,31 +684,30 @@ function summarizeTrace(label, events, n) {
   // Top-level tasks: complete events of category toplevel; their kind is the posting site.
   const per = new Map();
   const threadTotal = new Map();
-  for (const e of events) {
-    if (e.ph !== "X" || !e.cat.includes("toplevel")) continue;
-    const th = threads.get(`${e.pid}:${e.tid}`) ?? `${e.pid}:${e.tid}`;
-    const src = e.args?.src_func ?? e.args?.src?.function ?? e.args?.src_file ?? "";
-    const key = `${th.padEnd(22)} ${e.name} ${src}`;
-    const o = per.get(key) ?? per.set(key, { count: 0, us: 0 }).get(key);
+  const inner = new Map();
+  const tally = (map, key, e) => {
+    const o = map.get(key) ?? map.set(key, { count: 0, us: 0 }).get(key);
     o.count++;
     o.us += e.dur ?? 0;
-    threadTotal.set(th, (threadTotal.get(th) ?? 0) + (e.dur ?? 0));
+  };
+  for (const e of events) {
+    if (e.ph !== "X") continue;
+    const th = threads.get(`${e.pid}:${e.tid}`) ?? `${e.pid}:${e.tid}`;
+    if (e.cat.includes("toplevel")) {
+      const src = e.args?.src_func ?? e.args?.src?.function ?? e.args?.src_file ?? "";
+      tally(per, `${th.padEnd(22)} ${e.name} ${src}`, e);
+      threadTotal.set(th, (threadTotal.get(th) ?? 0) + (e.dur ?? 0));
+    } else if (th === "CrRendererMain") tally(inner, e.name, e); // V8 and Blink events inside the tasks
   }
+  const printTally = (map) => {
+    for (const [k, o] of [...map].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) log(`    ${(o.count / n).toFixed(3).padStart(8)} ${(o.us / n).toFixed(1).padStart(7)}  ${k}`);
+  };
   log(`\n  trace ${label}: ${events.length} events; top-level task time per message (us) by thread:`);
   for (const [th, us] of [...threadTotal].sort((a, b) => b[1] - a[1]).slice(0, 8)) log(`    ${(us / n).toFixed(1).padStart(7)}  ${th}`);
   log(`  top-level tasks (per message: count, us):`);
-  for (const [k, o] of [...per].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) log(`    ${(o.count / n).toFixed(3).padStart(8)} ${(o.us / n).toFixed(1).padStart(7)}  ${k}`);
-  // Inside the renderer main thread: named events (V8, Blink) by total duration.
-  const inner = new Map();
-  for (const e of events) {
-    if (e.ph !== "X" || e.cat.includes("toplevel")) continue;
-    if (threads.get(`${e.pid}:${e.tid}`) !== "CrRendererMain") continue;
-    const o = inner.get(e.name) ?? inner.set(e.name, { count: 0, us: 0 }).get(e.name);
-    o.count++;
-    o.us += e.dur ?? 0;
-  }
+  printTally(per);
   log(`  renderer main thread, named events (per message: count, us; nested events overlap):`);
-  for (const [k, o] of [...inner].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) log(`    ${(o.count / n).toFixed(3).padStart(8)} ${(o.us / n).toFixed(1).padStart(7)}  ${k}`);
+  printTally(inner);
 }
 
 function summarizeProfile(label, profile) {
@@ -861,6 +861,9 @@ function pairedRatios(a, b, metric) {
 const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(v >= 10 ? 1 : 2));
 const cell = (s) => (s ? `${fmt(s.median)} [${fmt(s.min)}-${fmt(s.max)}]` : "n/a");
 
+/** The summary row of scenario `key` (a latency scenario's is its p50 row). */
+const summaryRow = (summary, key) => summary[key] ?? summary[`${key}-p50us`];
+
 /**
  * With --cpu: per scenario and client, the median over runs of the CPU time per message of the
  * page's main thread (where the client runs) and of all threads together (browser, network
@@ -870,7 +873,7 @@ function cpuReport(summary) {
   log("CPU per message, median of runs (us): page main thread / all processes");
   for (const key of Object.keys(ITEMS)) {
     if (!results[key]) continue;
-    const row = summary[key] ?? summary[`${key}-p50us`];
+    const row = summaryRow(summary, key);
     const cells = [];
     row.cpu = {};
     for (const c of cfg.clients) {
@@ -893,7 +896,7 @@ function cpuReport(summary) {
 function coldReport(summary) {
   log(`Fresh page (each job's untimed warm-up: its first ${cfg.warm} messages, or ${Math.ceil(cfg.warm / 10)} round trips), median of runs:`);
   for (const key of Object.keys(ITEMS)) {
-    const row = summary[key] ?? summary[`${key}-p50us`];
+    const row = summaryRow(summary, key);
     if (!row) continue;
     const m = ITEMS[key].scenario === "latency" ? "p50us" : "rate";
     row.coldPage = {};

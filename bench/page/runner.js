@@ -57,13 +57,13 @@ function installCounters() {
   globalThis.WebSocket = class extends Native {
     constructor(...a) {
       super(...a);
-      let arrived = 0;
-      // Added at the first frame, so after the client's own listener (set before any frame):
-      // from here to there is the client's handling of a frame with the microtasks it ran, in
-      // wall time (a thread preempted meanwhile counts too).
+      let arrived = -1;
+      // Added at the socket's first frame, so after the client's own listener (set before any
+      // frame): from here to there is the client's handling of a frame with the microtasks it
+      // ran, in wall time (a thread preempted meanwhile counts too).
       const handled = () => (counters.handlingUs += (now() - arrived) * 1000);
       this.addEventListener("message", (e) => {
-        if (counters.framesIn === 0) this.addEventListener("message", handled);
+        if (arrived < 0) this.addEventListener("message", handled);
         frameTimes.arrived.push((arrived = now()));
         counters.framesIn++;
         counters.bytesIn += e.data.byteLength ?? 0;
