@@ -40,22 +40,10 @@ pub(crate) fn key(name: &str) -> JsValue {
     })
 }
 
-/// A string (as UTF-8) or a `Uint8Array` / `ArrayBuffer` (copied) as bytes;
-/// `null`/`undefined` as empty. `None` for anything else.
+/// A copy of a `Uint8Array` (what support.js makes of every byte-valued
+/// argument); `None` for anything else.
 pub(crate) fn bytes(value: &JsValue) -> Option<Vec<u8>> {
-    if let Some(s) = value.as_string() {
-        return Some(s.into_bytes());
-    }
-    if let Some(a) = value.dyn_ref::<Uint8Array>() {
-        return Some(vec_from_js(a));
-    }
-    if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
-        return Some(vec_from_js(&Uint8Array::new(b)));
-    }
-    if value.is_undefined() || value.is_null() {
-        return Some(Vec::new());
-    }
-    None
+    value.dyn_ref::<Uint8Array>().map(vec_from_js)
 }
 
 /// Which request's properties support.js's `requestProps` reads (its

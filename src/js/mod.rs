@@ -114,10 +114,15 @@ extern "C" {
     /// | dup << 3; `props`: a property block or undefined).
     #[wasm_bindgen(js_name = emitMessage)]
     fn emit_message(map: &JsValue, topic: &JsValue, at: u32, len: u32, bits: u8, props: &JsValue);
-    /// `publish()`'s options: qos | retain << 2 | properties given << 3;
-    /// throws an `MqttError` for a bad qos.
-    #[wasm_bindgen(js_name = publishOptions, catch)]
-    fn publish_options(options: &JsValue) -> Result<u8, JsValue>;
+    /// `publish()`'s arguments, read in one call (see support.js): flags,
+    /// topic and payload lengths packed; throws an `MqttError` for a bad
+    /// argument.
+    #[wasm_bindgen(js_name = publishArgs, catch)]
+    fn publish_args(topic: &JsValue, payload: &JsValue, options: &JsValue) -> Result<f64, JsValue>;
+    /// Copies the topic and payload the last `publishArgs` read to `topic_at`
+    /// and `payload_at`, which have room for the lengths it returned.
+    #[wasm_bindgen(js_name = takePublish)]
+    fn take_publish(topic_at: u32, payload_at: u32);
     /// `subscribe()`'s options: qos | nl << 2 | rap << 3 | rh << 4; throws
     /// an `MqttError` for a bad qos or rh.
     #[wasm_bindgen(js_name = subscribeOptions, catch)]
@@ -450,6 +455,23 @@ fn install_driver(
     driver.deliver();
 }
 
+/// `publish()`'s flags (qos | retain << 2 | properties given << 3), topic
+/// and payload, or the error its promise rejects with.
+fn publish_arguments(
+    topic: &JsValue,
+    payload: &JsValue,
+    opts: &JsValue,
+) -> Result<(u8, String, Vec<u8>), JsValue> {
+    // Exact in an f64: 4 + 16 + 28 bits.
+    let packed = publish_args(topic, payload, opts)? as u64;
+    let mut topic = vec![0; (packed >> 4 & 0xffff) as usize];
+    let mut payload = vec![0; (packed >> 21) as usize];
+    take_publish(topic.as_mut_ptr() as u32, payload.as_mut_ptr() as u32);
+    // Encoded by TextEncoder: always UTF-8.
+    let topic = String::from_utf8(topic).unwrap_or_default();
+    Ok((packed as u8 & 15, topic, payload))
+}
+
 /// Carries out a call on the driver; refusals settle its promise.
 fn run_call(shared: &Shared, driver: &Rc<Driver>, call: Deferred) {
     match call {
@@ -657,10 +679,6 @@ fn check_filter(filter: &str) -> Result<(), JsValue> {
         .map_err(|e| error(ErrorCode::InvalidTopic, e.as_str()))
 }
 
-fn options_error(message: String) -> JsValue {
-    error(ErrorCode::InvalidOptions, message)
-}
-
 impl Client {
     fn publish_inner(
         &self,
@@ -668,12 +686,7 @@ impl Client {
         payload: &JsValue,
         opts: &JsValue,
     ) -> Result<Promise, JsValue> {
-        let topic = topic
-            .as_string()
-            .ok_or_else(|| error(ErrorCode::InvalidTopic, "topic must be a string"))?;
-        let payload = convert::bytes(payload)
-            .ok_or_else(|| options_error("payload must be a string or Uint8Array".into()))?;
-        let flags = publish_options(opts)?;
+        let (flags, topic, payload) = publish_arguments(topic, payload, opts)?;
         let qos = QoS::from_u8(flags & 3).unwrap_or(QoS::AtMostOnce);
         let properties = if flags & 8 == 0 {
             Properties::default()

@@ -214,11 +214,38 @@ const qosOption = (o) => {
   throw new MqttError("InvalidQos", "qos must be 0, 1 or 2");
 };
 
-// publish()'s options read in one call, as qos | retain << 2 | (properties given) << 3; throws an
-// MqttError. Reading them from Rust took a call per option and per check.
-export function publishOptions(o) {
+// publish()'s three arguments read in one call (from Rust, the type checks, the string, the
+// payload's length and copy and each option each cost a call). The topic's and the payload's
+// bytes wait here for takePublish. Returns qos | retain << 2 | (properties given) << 3 | topic
+// length << 4 | payload length * 2^21 (exact: 49 bits); throws an MqttError for a topic that is
+// not a string or longer than MQTT allows, a payload of the wrong type or size, or a bad qos.
+// The last topic's bytes are kept: a dashboard publishes to few topics.
+const NO_BYTES = new Uint8Array(0);
+let lastTopic = "";
+let topicBytes = NO_BYTES;
+let payloadBytes = NO_BYTES;
+export function publishArgs(topic, payload, o) {
+  if (typeof topic !== "string") throw new MqttError("InvalidTopic", "topic must be a string");
+  const p = bytes(payload);
+  if (p === null) throw new MqttError("InvalidOptions", "payload must be a string or Uint8Array");
+  if (p.length > MAXV) throw new MqttError("PacketTooLarge", "payload longer than 268435455 bytes");
   const qos = qosOption(o);
-  return isObj(o) ? qos | (o.retain === true ? 4 : 0) | (o.properties !== undefined ? 8 : 0) : qos;
+  const flags = isObj(o) ? qos | (o.retain === true ? 4 : 0) | (o.properties !== undefined ? 8 : 0) : qos;
+  if (topic !== lastTopic) {
+    const t = utf8.encode(topic);
+    if (t.length > 65535) throw new MqttError("InvalidTopic", "invalid topic: topic longer than 65535 bytes");
+    topicBytes = t;
+    lastTopic = topic;
+  }
+  payloadBytes = p;
+  return flags + topicBytes.length * 16 + p.length * 2097152;
+}
+// Copies the bytes publishArgs read to `topicAt` and `payloadAt`.
+export function takePublish(topicAt, payloadAt) {
+  const m = wasmBytes();
+  m.set(topicBytes, topicAt);
+  m.set(payloadBytes, payloadAt);
+  payloadBytes = NO_BYTES;
 }
 
 // The `packet` argument of a `message` listener and the `connack` value, built in one call each:

@@ -49,8 +49,12 @@ for (const protocolVersion of [4, 5]) {
         await c.publish(`${topic}/q${qos}`, binary, { qos });
         await c.publish(`${topic}/q${qos}/empty`, new Uint8Array(0), { qos });
         await c.publish(`${topic}/q${qos}/text`, "héllo", { qos });
+        await c.publish(`${topic}/q${qos}/buffer`, binary.buffer, { qos });
+        await c.publish(`${topic}/q${qos}/view`, binary.subarray(1, 4), { qos });
+        await c.publish(`${topic}/q${qos}/null`, null, { qos });
+        await c.publish(`${topic}/q${qos}/ü`, "ü", { qos });
       }
-      await m.wait(9);
+      await m.wait(21);
       await c.end();
       return { granted, list: m.list };
     }, { protocolVersion });
@@ -61,8 +65,12 @@ for (const protocolVersion of [4, 5]) {
       assert.equal(byTopic[`q${qos}`].packet.qos, qos);
       assert.deepEqual(byTopic[`q${qos}/empty`].payload, []);
       assert.equal(byTopic[`q${qos}/text`].text, "héllo");
+      assert.deepEqual(byTopic[`q${qos}/buffer`].payload, [0, 1, 2, 255, 254, 0]);
+      assert.deepEqual(byTopic[`q${qos}/view`].payload, [1, 2, 255]);
+      assert.deepEqual(byTopic[`q${qos}/null`].payload, []);
+      assert.equal(byTopic[`q${qos}/ü`].text, "ü");
     }
-    assert.equal(r.list.length, 9, "no duplicates");
+    assert.equal(r.list.length, 21, "no duplicates");
   });
 }
 
@@ -451,6 +459,9 @@ test("invalid topics, QoS and options reject with the documented codes and send 
     out.wildcard = await t.settle(c.publish("a/+", "x"));
     out.empty = await t.settle(c.publish("", "x"));
     out.qos3 = await t.settle(c.publish("a/b", "x", { qos: 3 }));
+    out.topicNotString = await t.settle(c.publish(7, "x"));
+    out.longTopic = await t.settle(c.publish("a".repeat(65536), "x"));
+    out.badPayload = await t.settle(c.publish("a/b", 7));
     out.badFilter = await t.settle(c.subscribe("a/#/b"));
     out.badSubQos = await t.settle(c.subscribe("a/b", { qos: 7 }));
     await c.publish("wasmqtt-test/marker", "m", { qos: 1 });
@@ -473,6 +484,9 @@ test("invalid topics, QoS and options reject with the documented codes and send 
   assert.equal(r.wildcard.code, "InvalidTopic");
   assert.equal(r.empty.code, "InvalidTopic");
   assert.equal(r.qos3.code, "InvalidQos");
+  assert.equal(r.topicNotString.code, "InvalidTopic");
+  assert.equal(r.longTopic.code, "InvalidTopic");
+  assert.equal(r.badPayload.code, "InvalidOptions");
   assert.equal(r.badFilter.code, "InvalidTopic");
   assert.equal(r.badSubQos.code, "InvalidQos");
   assert.deepEqual(r.received, ["wasmqtt-test/marker"], "nothing invalid was sent");
