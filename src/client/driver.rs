@@ -362,7 +362,7 @@ impl Driver {
         let s = self.state.borrow();
         s.transport
             .as_ref()
-            .is_some_and(|t| t.unsent_over(HIGH_WATER_BYTES))
+            .is_some_and(|t| t.buffered_amount() > HIGH_WATER_BYTES)
             || s.frame.len() > HIGH_WATER_BYTES as usize
     }
 
@@ -527,7 +527,7 @@ impl Driver {
             let congested = s
                 .transport
                 .as_ref()
-                .is_some_and(|t| t.unsent_over(HIGH_WATER_BYTES / 2));
+                .is_some_and(|t| t.buffered_amount() > HIGH_WATER_BYTES / 2);
             if congested {
                 s.watch_drain();
             }

@@ -2,8 +2,6 @@
 //! frames as `ArrayBuffer`s. Events reach one handler; dropping the
 //! transport detaches the handler and closes the socket.
 
-use std::cell::Cell;
-
 use js_sys::Uint8Array;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -60,10 +58,6 @@ pub(crate) enum TransportEvent<'a> {
 /// An open or opening WebSocket.
 pub(crate) struct WebSocketTransport {
     ws: WebSocket,
-    /// At least the socket's `bufferedAmount`: its last reading plus the
-    /// bytes sent since (it grows only by sends), so that a reading, a
-    /// call into the browser, is needed only near the limit asked about.
-    unsent_bound: Cell<u32>,
     _on_open: Closure<dyn FnMut()>,
     _on_frame: Closure<dyn FnMut(u32, f64) -> u32>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
@@ -107,7 +101,6 @@ impl WebSocketTransport {
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(WebSocketTransport {
             ws,
-            unsent_bound: Cell::new(0),
             _on_open: on_open,
             _on_frame: on_frame,
             _on_close: on_close,
@@ -119,20 +112,11 @@ impl WebSocketTransport {
     /// the close event follows.
     pub(crate) fn send(&self, bytes: &[u8]) {
         send_bytes(&self.ws, bytes.as_ptr() as u32, bytes.len() as u32);
-        let sent = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        self.unsent_bound
-            .set(self.unsent_bound.get().saturating_add(sent));
     }
 
-    /// Whether more than `limit` bytes are queued in the browser and not
-    /// yet written to the network.
-    pub(crate) fn unsent_over(&self, limit: u32) -> bool {
-        if self.unsent_bound.get() <= limit {
-            return false;
-        }
-        let unsent = self.ws.buffered_amount();
-        self.unsent_bound.set(unsent);
-        unsent > limit
+    /// Bytes queued in the browser and not yet written to the network.
+    pub(crate) fn buffered_amount(&self) -> u32 {
+        self.ws.buffered_amount()
     }
 }
 
