@@ -1,20 +1,33 @@
-// The client's own CPU per received frame, without the network: a connected wasmqtt client's
-// WebSocket `message` handler is called in a loop with synthetic frames (QoS 0 PUBLISH, 64-byte
-// payload, to a subscribed topic; each is delivered to a counting listener), beside the raw
-// client's work on the same frame (a view, the header, the payload's first byte). Once warm, and
-// with the CPU caches thrashed before each frame (reads of 0.25, 4 and 48 MB), as the browser's
-// own per-frame work does between a live client's frames. Prints us per frame; asserts nothing.
+// The client's own CPU per call and per received frame, without the network: a connected
+// wasmqtt client (bench/page/builds.html) whose socket sends nothing further gets synthetic
+// frames through its WebSocket `message` handler.
+//
+// 1. Per received QoS 0 PUBLISH (64-byte payload, to a subscribed topic, each delivered to a
+//    counting listener), beside the raw client's work on the same frame (a view, the header, the
+//    payload's first byte): warm, and with the CPU caches thrashed before each frame (reads of
+//    0.25, 4 and 48 MB), as the browser's own per-frame work does between a live client's frames.
+// 2. Per QoS 1 publish() call (its promise and a `then`), per PUBACK frame (settling it), per
+//    QoS 0 PUBLISH frame in and per PINGRESP frame (what every frame costs: reading the event,
+//    the call into the wasm, decoding, the session's step), warm, in rounds of 1,000 calls or
+//    frames. With WASMQTT_PKG_B=<a directory under the repository holding another build>, that
+//    build runs beside /pkg/ in the same page, rounds alternated: a paired comparison of two
+//    builds that the network's noise does not drown.
+//
+// Prints us per frame or call; asserts nothing.
 //
 //   node tests/browser/run.mjs bench/frame-cost.test.mjs
+//   cp -r pkg pkg-before; <change, build>; WASMQTT_PKG_B=pkg-before node tests/browser/run.mjs bench/frame-cost.test.mjs
 import { test, before, after } from "node:test";
 import { env, launchBrowser, openReadyPage } from "../tests/browser/harness.mjs";
 
+const pkgB = process.env.WASMQTT_PKG_B;
 let browser;
 let page;
 
 before(async () => {
   browser = await launchBrowser();
-  page = await openReadyPage(browser, "/tests/browser/pages/client.html");
+  const query = pkgB ? `?b=/${pkgB.replace(/^\/+|\/+$/g, "")}/wasmqtt.js` : "";
+  page = await openReadyPage(browser, `/bench/page/builds.html${query}`);
 });
 
 after(async () => {
@@ -24,25 +37,14 @@ after(async () => {
 test("CPU per received frame: wasmqtt's handler against the raw client's parse", async () => {
   const r = await page.evaluate(
     async ({ env }) => {
-      const sockets = [];
-      const Native = WebSocket;
-      globalThis.WebSocket = class extends Native {
-        constructor(...a) {
-          super(...a);
-          sockets.push(this);
-        }
-      };
-      const c = await wasmqtt.connect(env.wsUrl);
-      globalThis.WebSocket = Native;
-      const topic = t.uid("frame-cost");
-      await c.subscribe(topic, { qos: 0 });
+      const topic = `frame-cost/${Math.random()}`;
+      const { c, ws } = await rig(builds.A, env.wsUrl, topic);
       let got = 0;
       let sum = 0;
       c.on("message", (_t, p) => {
         got++;
         sum += p[0];
       });
-      const ws = sockets[0];
       const name = new TextEncoder().encode(topic);
       const frame = new Uint8Array(4 + name.length + 64);
       frame.set([0x30, 2 + name.length + 64, 0, name.length]);
@@ -89,7 +91,7 @@ test("CPU per received frame: wasmqtt's handler against the raw client's parse",
         }
         cold.push({ mb, wasmqtt: us(tw - tNone, M), raw: us(tr - tNone, M) });
       }
-      await c.end();
+      await c.end(true);
       return { delivered: got, warm, cold, checksum: sum };
     },
     { env },
@@ -97,4 +99,89 @@ test("CPU per received frame: wasmqtt's handler against the raw client's parse",
   console.log(`frames delivered: ${r.delivered}`);
   console.log(`warm, us per frame (5 rounds of 20,000): ${r.warm.map((x) => `wasmqtt ${x.wasmqtt} / raw ${x.raw}`).join(", ")}`);
   console.log(`caches thrashed before each frame, us per frame: ${r.cold.map((x) => `${x.mb} MB read: wasmqtt ${x.wasmqtt} / raw ${x.raw}`).join(", ")}`);
+});
+
+test("CPU per publish call, per PUBACK, per PUBLISH in and per PINGRESP (paired with WASMQTT_PKG_B)", async () => {
+  const r = await page.evaluate(
+    async ({ env }) => {
+      const K = 1000;
+      const ROUNDS = 100;
+      // A macrotask boundary: the microtasks (promise reactions) of the calls before it ran.
+      const tick = () =>
+        new Promise((resolve) => {
+          const ch = new MessageChannel();
+          ch.port1.onmessage = resolve;
+          ch.port2.postMessage(0);
+        });
+      const eventOf = (bytes) => new MessageEvent("message", { data: new Uint8Array(bytes).buffer });
+      async function bench(build) {
+        const topic = `frame-cost/${Math.random()}`;
+        const { c, ws, ids } = await rig(build, env.wsUrl, topic);
+        let got = 0;
+        c.on("message", () => got++);
+        let settled = 0;
+        const onSettled = () => settled++;
+        const payload = new Uint8Array(64);
+        const opts = { qos: 1 };
+        const name = new TextEncoder().encode(topic);
+        const publishIn = eventOf([0x30, 2 + name.length + 64, 0, name.length, ...name, ...payload]);
+        const publishes = Array(K).fill(publishIn);
+        const pings = Array.from({ length: K }, () => eventOf([0xd0, 0]));
+        const frames = (list) => {
+          const t0 = performance.now();
+          for (const e of list) ws.onmessage(e);
+          return performance.now() - t0;
+        };
+        const round = async () => {
+          let t0 = performance.now();
+          for (let i = 0; i < K; i++) c.publish(topic, payload, opts).then(onSettled, onSettled);
+          const publish = performance.now() - t0;
+          await tick();
+          const acks = ids.splice(0).map((id) => eventOf([0x40, 2, id >> 8, id & 255]));
+          const puback = frames(acks) / acks.length;
+          await tick();
+          const recv = frames(publishes);
+          await tick();
+          const ping = frames(pings);
+          await tick();
+          return [publish / K, puback, recv / K, ping / K];
+        };
+        return { round, end: () => c.end(true), counts: () => ({ settled, got }) };
+      }
+      const runs = {};
+      for (const k of Object.keys(builds)) runs[k] = await bench(builds[k]);
+      const keys = Object.keys(runs);
+      for (let i = 0; i < 10; i++) for (const k of keys) await runs[k].round();
+      const samples = Object.fromEntries(keys.map((k) => [k, [[], [], [], []]]));
+      for (let i = 0; i < ROUNDS; i++) {
+        for (const k of i % 2 ? keys : [...keys].reverse()) {
+          (await runs[k].round()).forEach((x, j) => samples[k][j].push(x * 1000));
+        }
+      }
+      // performance.now() has 0.1 ms steps here: a round's time is a few steps, so the mean of
+      // the rounds (without the slowest and fastest tenth) and not their median.
+      const mean = (xs) => {
+        const s = xs.sort((a, b) => a - b).slice(xs.length / 10, xs.length - xs.length / 10);
+        return s.reduce((a, b) => a + b, 0) / s.length;
+      };
+      const out = {};
+      for (const k of keys) {
+        out[k] = { us: samples[k].map(mean), ...runs[k].counts() };
+        await runs[k].end();
+      }
+      return out;
+    },
+    { env },
+  );
+  const cols = ["publish QoS 1", "PUBACK in", "PUBLISH QoS 0 in", "PINGRESP in"];
+  const fmt = (us) => us.map((x) => x.toFixed(3)).join(" / ");
+  console.log(`us per call or frame, mean of 100 rounds of 1,000 (the middle 80): ${cols.join(" / ")}`);
+  if (!r.B) {
+    console.log(`  pkg: ${fmt(r.A.us)} (settled ${r.A.settled}, delivered ${r.A.got})`);
+    return;
+  }
+  for (const k of ["A", "B", "B2", "A2"]) console.log(`  load ${k} (${k.startsWith("A") ? "pkg" : pkgB}): ${fmt(r[k].us)}`);
+  const both = (a, b) => r[a].us.map((x, i) => (x + r[b].us[i]) / 2);
+  const [a, b] = [both("A", "A2"), both("B", "B2")];
+  console.log(`  pkg / ${pkgB}, each the mean of its two loads: ${a.map((x, i) => `${(x / b[i]).toFixed(2)}x`).join(" / ")}`);
 });
