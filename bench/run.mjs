@@ -27,6 +27,9 @@
 //   --pkg-b DIR       a second build to compare, run as client "wasmqtt-b" (served as /pkg-b/) next
 //                     to "wasmqtt" in every run, in rotating order (see clientOrder): an A/B within one run,
 //                     which the machine's drift between separate runs (up to 1.5x here) would swamp
+//   --raw-touch KB    the raw client reads each 64-byte line of KB kilobytes of its own, in a random
+//                     chain, on every frame it receives (default 0): what a per-frame working set
+//                     of that size costs, to compare with the client's (bench/README.md, ninth round)
 //   --driver playwright   open the measured tab through playwright-core instead (the pitfall,
 //                     for comparison only: Playwright copies every WebSocket frame to Node)
 //   --cpu             CPU time of every thread of Chromium and mosquitto between the page's start
@@ -104,6 +107,7 @@ const cfg = {
   pkgB: opt("--pkg-b", null) && path.resolve(opt("--pkg-b")),
   driver: opt("--driver", "plain"),
   rawMode: opt("--raw-mode", "task"),
+  rawTouchKb: Number(opt("--raw-touch", "0")),
   counters: flag("--counters") || profileMode,
   cpu: flag("--cpu"),
   trace: flag("--trace"),
@@ -544,6 +548,7 @@ function baseJob(client, extra) {
     window0: cfg.window0,
     payload: cfg.payload,
     rawMode: cfg.rawMode,
+    rawTouchKb: cfg.rawTouchKb,
     counters: cfg.counters,
     warm: client === "wasmqtt-b" ? cfg.warmB : cfg.warm,
     ...extra,
@@ -1076,6 +1081,7 @@ async function main() {
   await harness.start();
   log(`harness ${harness.url}; chromium ${cfg.driver === "playwright" ? "through playwright-core (instrumented: the pitfall)" : "as a plain child process (no DevTools client while measuring)"}${profileMode ? " with --remote-debugging-pipe for the profiler" : ""}`);
   log(`runs ${cfg.runs}, n ${cfg.n}, latency n ${cfg.latN}, QoS 1/2 window ${cfg.inflight}, QoS 0 window ${cfg.window0}, clients ${cfg.clients.join(" ")}`);
+  if (cfg.rawTouchKb > 0) log(`the raw client touches ${cfg.rawTouchKb} KB of its own per received frame (--raw-touch): not the ceiling`);
   await restartBrowser();
 
   try {

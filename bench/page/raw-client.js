@@ -85,11 +85,13 @@ export function encodePublishes(topic, qos, n, payloadOf) {
 }
 
 export class RawClient {
-  static connect(url, clientId) {
+  /** `touchKb`: see touchPerFrame. */
+  static connect(url, clientId, touchKb = 0) {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, "mqtt");
       ws.binaryType = "arraybuffer";
       const c = new RawClient(ws);
+      c.touchPerFrame(touchKb);
       c.onConnack = (rc) => (rc === 0 ? resolve(c) : reject(new Error(`CONNACK ${rc}`)));
       ws.onopen = () => ws.send(connectPacket(clientId));
       ws.onerror = () => reject(new Error("websocket error"));
@@ -122,6 +124,31 @@ export class RawClient {
     this.onSuback = () => {};
     this.onConnack = () => {};
     ws.onmessage = (ev) => this.frame(new Uint8Array(ev.data));
+  }
+
+  /**
+   * With kb > 0, every received frame first follows a chain through all the 64-byte lines of a
+   * buffer of `kb` KB of its own, in a random order (each load waits for the one before, as code
+   * and data of a client's path do, and no prefetcher guesses it): a stand-in working set per
+   * frame (bench --raw-touch), to measure what a client's footprint per frame costs in a live
+   * run, apart from the work it does.
+   */
+  touchPerFrame(kb) {
+    if (!(kb > 0)) return;
+    const lines = (kb * 1024) / 64;
+    const chain = new Uint32Array(lines * 16);
+    const order = Array.from({ length: lines }, (_, i) => i);
+    for (let i = lines - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (let i = 0; i < lines; i++) chain[order[i] * 16] = order[(i + 1) % lines] * 16;
+    let at = 0;
+    this.ws.onmessage = (ev) => {
+      for (let n = 0; n < lines; n++) at = chain[at];
+      this.touched = at;
+      this.frame(new Uint8Array(ev.data));
+    };
   }
 
   subscribe(filter, qos) {

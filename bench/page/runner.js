@@ -468,7 +468,7 @@ const rawScenarios = {
    * and new publishes due after all frames that arrived back to back leave as one frame.
    */
   async pubSelf(job) {
-    const c = await RawClient.connect(job.url, job.clientId);
+    const c = await RawClient.connect(job.url, job.clientId, job.rawTouchKb);
     c.mode = job.rawMode ?? "frame";
     const { n, qos } = job;
     let finished = false;
@@ -512,7 +512,7 @@ const rawScenarios = {
   },
 
   async latency(job) {
-    const c = await RawClient.connect(job.url, job.clientId);
+    const c = await RawClient.connect(job.url, job.clientId, job.rawTouchKb);
     const { n, qos } = job;
     await c.subscribe(job.topic, qos);
     const batch = encodePublishes(job.topic, qos, n, payloadOf);
@@ -557,7 +557,7 @@ const rawScenarios = {
   },
 
   async recv(job) {
-    const c = await RawClient.connect(job.url, job.clientId);
+    const c = await RawClient.connect(job.url, job.clientId, job.rawTouchKb);
     c.mode = job.rawMode ?? "frame";
     const { n, qos } = job;
     let finished = false;
