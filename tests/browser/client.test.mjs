@@ -403,6 +403,46 @@ test("keep alive declares a blackholed link dead and reconnects when it heals", 
   }
 });
 
+test("a QoS 0 publish that leaves over 4 MB unsent in the socket settles only once it drained", async () => {
+  await proxy("/reset");
+  try {
+    const r = await inPage(async ({ env }) => {
+      const { client: c, ws } = await t.connectWithSocket(wasmqtt, env.proxyWsUrl, { keepalive: 0, reconnect: false });
+      // The client checks the socket every 10 ms while it is congested: those checks are the
+      // events to wait for, not a sleep.
+      let checks = 0;
+      const nativeSetTimeout = globalThis.setTimeout;
+      globalThis.setTimeout = function (f, ms, ...a) {
+        if (ms === 10) checks++;
+        return nativeSetTimeout.call(this, f, ms, ...a);
+      };
+      try {
+        // The proxy stops reading: the 32 MB back up into the browser.
+        await t.proxy(env.proxyUrl, "/mode/stall");
+        let settled = "pending";
+        c.publish(t.uid("congested"), new Uint8Array(32 << 20), { qos: 0 }).then(
+          () => (settled = "resolved"),
+          (e) => (settled = e.code),
+        );
+        await t.waitFor(() => checks >= 5, 5000, "five drain checks");
+        const stalled = { settled, unsent: ws.bufferedAmount };
+        await t.proxy(env.proxyUrl, "/mode/pass");
+        await t.waitFor(() => settled !== "pending", 30000, "the publish to settle");
+        return { stalled, settled, unsentAfter: ws.bufferedAmount };
+      } finally {
+        globalThis.setTimeout = nativeSetTimeout;
+        await c.end(true);
+      }
+    });
+    assert.ok(r.stalled.unsent > 4 << 20, `${r.stalled.unsent} B unsent while stalled`);
+    assert.equal(r.stalled.settled, "pending", "no settling while over 4 MB are unsent");
+    assert.equal(r.settled, "resolved");
+    assert.ok(r.unsentAfter <= 2 << 20, `${r.unsentAfter} B unsent when it settled`);
+  } finally {
+    await proxy("/reset");
+  }
+});
+
 test("reconnects with backoff while the broker is down, resubscribes, and sends offline publishes in order", async () => {
   await proxy("/reset");
   try {

@@ -12,12 +12,15 @@
 //              and discarded). A connection that lost bytes this way cannot carry a valid
 //              stream any more: it is destroyed when the mode leaves blackhole.
 //   refuse     close new connections at once (current ones are untouched)
+//   stall      stop reading from the clients (nothing is lost): their bytes back up into their
+//              socket buffers, and a browser's WebSocket `bufferedAmount` grows. Leaving it,
+//              reading resumes.
 // Action:
 //   drop       destroy every current connection (both sides, no close handshake). As a mode
 //              name (`setMode("drop")`, `/mode/drop`) it drops and then sets `pass`.
 //
 // Control endpoint (GET or POST, JSON answers, Access-Control-Allow-Origin: *):
-//   /mode/pass  /mode/blackhole  /mode/refuse  /mode/drop   -> stats
+//   /mode/pass  /mode/blackhole  /mode/refuse  /mode/stall  /mode/drop   -> stats
 //   /drop                                                   -> stats (mode unchanged)
 //   /stats                                                  -> { mode, accepted, active, refused, dropped }
 //   /reset      counters to zero, mode pass, drops all      -> stats
@@ -27,7 +30,7 @@
 import http from "node:http";
 import net from "node:net";
 
-const MODES = new Set(["pass", "blackhole", "refuse"]);
+const MODES = new Set(["pass", "blackhole", "refuse", "stall"]);
 
 export class Proxy {
   constructor({ targetHost = "127.0.0.1", targetPort, maxConnections = 256, extraRoutes = {} }) {
@@ -82,6 +85,7 @@ export class Proxy {
     this.conns.add(conn);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
+    if (this.mode === "stall") client.pause();
     const forward = (from, to) => {
       from.on("data", (chunk) => {
         if (this.mode === "blackhole") {
@@ -91,7 +95,9 @@ export class Proxy {
         // Backpressure: stop reading until the other side drains.
         if (!to.write(chunk)) {
           from.pause();
-          to.once("drain", () => from.resume());
+          to.once("drain", () => {
+            if (this.mode !== "stall" || from !== client) from.resume();
+          });
         }
       });
     };
@@ -129,6 +135,9 @@ export class Proxy {
     }
     if (!MODES.has(mode)) throw new Error(`proxy: unknown mode ${mode}`);
     const leavingBlackhole = this.mode === "blackhole" && mode !== "blackhole";
+    const leavingStall = this.mode === "stall" && mode !== "stall";
+    if (mode === "stall") for (const c of this.conns) c.client.pause();
+    if (leavingStall) for (const c of this.conns) c.client.resume();
     this.mode = mode;
     if (leavingBlackhole) {
       for (const c of [...this.conns]) {

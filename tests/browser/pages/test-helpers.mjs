@@ -1,9 +1,29 @@
-// Event-waiting helpers the test pages share (client.html, durable.mjs), exposed as `window.t`.
+// Helpers the test pages share (client.html, durable.mjs, bench/page/builds.html), exposed as `window.t`.
 // Every wait has a timeout and resolves on an event or a condition, never after a fixed sleep.
 import { MqttError } from "/pkg/wasmqtt.js";
 import { pollUntil } from "../poll.mjs";
 
 export const t = {
+  /**
+   * `build.connect(url, options)` (build: a loaded wasmqtt module) with the client's WebSocket
+   * in hand, for a test that reads or stubs it: `{ client, ws }`.
+   */
+  async connectWithSocket(build, url, options) {
+    const sockets = [];
+    const Native = WebSocket;
+    globalThis.WebSocket = class extends Native {
+      constructor(...a) {
+        super(...a);
+        sockets.push(this);
+      }
+    };
+    try {
+      const client = await build.connect(url, options);
+      return { client, ws: sockets[0] };
+    } finally {
+      globalThis.WebSocket = Native;
+    }
+  },
   /** Resolves when pred() is truthy (checked every few ms), rejects after ms. */
   waitFor(pred, ms = 5000, what = "condition") {
     return pollUntil(pred, { ms, what, every: 2 });
