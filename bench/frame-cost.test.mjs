@@ -45,10 +45,7 @@ test("CPU per received frame: wasmqtt's handler against the raw client's parse",
         got++;
         sum += p[0];
       });
-      const name = new TextEncoder().encode(topic);
-      const frame = new Uint8Array(4 + name.length + 64);
-      frame.set([0x30, 2 + name.length + 64, 0, name.length]);
-      frame.set(name, 4);
+      const frame = publishFrame(topic, 64);
       const N = 20000;
       const events = Array.from({ length: N }, () => new MessageEvent("message", { data: frame.buffer.slice(0) }));
       const rawParse = (e) => {
@@ -123,8 +120,7 @@ test("CPU per publish call, per PUBACK, per PUBLISH in and per PINGRESP (paired 
         const onSettled = () => settled++;
         const payload = new Uint8Array(64);
         const opts = { qos: 1 };
-        const name = new TextEncoder().encode(topic);
-        const publishIn = eventOf([0x30, 2 + name.length + 64, 0, name.length, ...name, ...payload]);
+        const publishIn = eventOf(publishFrame(topic, 64));
         const publishes = Array(K).fill(publishIn);
         const pings = Array.from({ length: K }, () => eventOf([0xd0, 0]));
         const frames = (list) => {

@@ -657,7 +657,7 @@ function profileHooks(label, n) {
 }
 
 /**
- * With --profile --trace: Chromium's trace (categories "toplevel" and V8's) between the start and
+ * With --profile --trace: Chromium's trace (categories toplevel, v8, v8.gc, blink) between the start and
  * end hooks instead of the sampling profiler, summed per thread and per top-level task kind (the
  * task's posting site): which tasks run, how often per message and for how long, including the
  * browser's own work that the sampling profiler shows only as "(program)".
