@@ -202,39 +202,55 @@ test("a QoS 1 publish made on receipt, with nothing else in flight, is sent with
 });
 
 test("publishes made on receipt of each message of a burst share the burst's frames", async () => {
-  const r = await inPage(async ({ env }) => {
-    const c = await wasmqtt.connect(env.wsUrl);
-    const other = await wasmqtt.connect(env.wsUrl);
-    const burst = t.uid("burst");
-    const echo = t.uid("echo");
-    const n = 50;
-    await c.subscribe(burst, { qos: 1 });
-    let recorder = null;
-    const replies = [];
-    const all = new Promise((resolve) => {
-      c.on("message", () => {
-        // other has sent its whole burst before the first message arrives; from here on
-        // only c sends.
-        recorder ??= t.recordFrames();
-        replies.push(c.publish(echo, "seen"));
-        if (replies.length === n) resolve();
+  await proxy("/reset");
+  try {
+    const r = await inPage(async ({ env }) => {
+      const c = await wasmqtt.connect(env.proxyWsUrl, { keepalive: 0, reconnect: false });
+      const other = await wasmqtt.connect(env.wsUrl);
+      const burst = t.uid("burst");
+      const echo = t.uid("echo");
+      const n = 50;
+      await c.subscribe(burst, { qos: 1 });
+      let recorder = null;
+      const replies = [];
+      const all = new Promise((resolve) => {
+        c.on("message", () => {
+          // From here on only c sends.
+          recorder ??= t.recordFrames();
+          replies.push(c.publish(echo, "seen"));
+          if (replies.length === n) resolve();
+        });
       });
+      try {
+        // The proxy keeps the broker's PUBLISHes until all are there and then writes them at
+        // once: a burst, however the broker spaced them.
+        await t.proxy(env.proxyUrl, "/mode/hold");
+        const sent = [];
+        for (let i = 0; i < n; i++) sent.push(other.publish(burst, `m${i}`, { qos: 1 }));
+        await Promise.all(sent);
+        // Each in a WebSocket frame: 2 B header; PUBLISH 2 B fixed header, topic and its length,
+        // packet id, payload.
+        let bytes = 0;
+        for (let i = 0; i < n; i++) bytes += 2 + 2 + 2 + burst.length + 2 + `m${i}`.length;
+        for (const since = performance.now(); (await t.proxy(env.proxyUrl, "/stats")).held < bytes; ) {
+          if (performance.now() - since > 5000) throw new Error(`timed out waiting for ${bytes} B held`);
+        }
+        await t.proxy(env.proxyUrl, "/mode/pass");
+        await all;
+        await Promise.all(replies);
+        await t.waitFor(() => recorder.list.reduce((a, b) => a + b, 0) >= n * 4, 5000, "every PUBACK sent");
+        return { frames: recorder.list.length, bytes: recorder.list.reduce((a, b) => a + b, 0) };
+      } finally {
+        recorder?.restore();
+        await c.end();
+        await other.end();
+      }
     });
-    try {
-      const sent = [];
-      for (let i = 0; i < n; i++) sent.push(other.publish(burst, `m${i}`, { qos: 1 }));
-      await all;
-      await Promise.all([...sent, ...replies]);
-      await t.waitFor(() => recorder.list.reduce((a, b) => a + b, 0) >= n * 4, 5000, "every PUBACK sent");
-      return { frames: recorder.list.length, bytes: recorder.list.reduce((a, b) => a + b, 0) };
-    } finally {
-      recorder?.restore();
-      await c.end();
-      await other.end();
-    }
-  });
-  // 50 PUBACKs (4 B) and 50 QoS 0 PUBLISHes: one frame per message would be 50 or more.
-  assert.ok(r.frames < 25, `the answers to a burst share frames: ${r.frames} frames for 50 messages`);
+    // 50 PUBACKs (4 B) and 50 QoS 0 PUBLISHes: one frame per message would be 50 or more.
+    assert.ok(r.frames < 25, `the answers to a burst share frames: ${r.frames} frames for 50 messages`);
+  } finally {
+    await proxy("/reset");
+  }
 });
 
 test("end() with work still queued (publishes of the same task, IndexedDB writes running) leaves no error in the page", async () => {

@@ -15,14 +15,17 @@
 //   stall      stop reading from the clients (nothing is lost): their bytes back up into their
 //              socket buffers, and a browser's WebSocket `bufferedAmount` grows. Leaving it,
 //              reading resumes.
+//   hold       keep what the broker sends to the clients (nothing is lost); leaving the mode,
+//              each connection gets all of it in one write, so it arrives as one burst.
 // Action:
 //   drop       destroy every current connection (both sides, no close handshake). As a mode
 //              name (`setMode("drop")`, `/mode/drop`) it drops and then sets `pass`.
 //
 // Control endpoint (GET or POST, JSON answers, Access-Control-Allow-Origin: *):
-//   /mode/pass  /mode/blackhole  /mode/refuse  /mode/stall  /mode/drop   -> stats
+//   /mode/pass  /mode/blackhole  /mode/refuse  /mode/stall  /mode/hold  /mode/drop   -> stats
 //   /drop                                                   -> stats (mode unchanged)
-//   /stats                                                  -> { mode, accepted, active, refused, dropped }
+//   /stats                                                  -> { mode, accepted, active, refused, dropped, held }
+//                                                              (held: bytes kept by hold, all connections)
 //   /reset      counters to zero, mode pass, drops all      -> stats
 // `extraRoutes` ({ "/path": async (url) => json }) adds routes (servers.mjs adds broker control).
 //
@@ -30,7 +33,7 @@
 import http from "node:http";
 import net from "node:net";
 
-const MODES = new Set(["pass", "blackhole", "refuse", "stall"]);
+const MODES = new Set(["pass", "blackhole", "refuse", "stall", "hold"]);
 
 export class Proxy {
   constructor({ targetHost = "127.0.0.1", targetPort, maxConnections = 256, extraRoutes = {} }) {
@@ -81,7 +84,7 @@ export class Proxy {
     }
     this.counters.accepted++;
     const upstream = net.connect({ host: this.targetHost, port: this.targetPort });
-    const conn = { client, upstream, tainted: false };
+    const conn = { client, upstream, tainted: false, held: [] };
     this.conns.add(conn);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
@@ -90,6 +93,10 @@ export class Proxy {
       from.on("data", (chunk) => {
         if (this.mode === "blackhole") {
           conn.tainted = true;
+          return;
+        }
+        if (this.mode === "hold" && from === upstream) {
+          conn.held.push(chunk);
           return;
         }
         // Backpressure: stop reading until the other side drains.
@@ -139,6 +146,11 @@ export class Proxy {
     if (mode === "stall") for (const c of this.conns) c.client.pause();
     if (leavingStall) for (const c of this.conns) c.client.resume();
     this.mode = mode;
+    if (mode !== "hold") {
+      for (const c of this.conns) {
+        if (c.held.length) c.client.write(Buffer.concat(c.held.splice(0)));
+      }
+    }
     if (leavingBlackhole) {
       for (const c of [...this.conns]) {
         if (c.tainted) {
@@ -153,7 +165,9 @@ export class Proxy {
   }
 
   stats() {
-    return { mode: this.mode, active: this.conns.size, ...this.counters };
+    let held = 0;
+    for (const c of this.conns) for (const chunk of c.held) held += chunk.length;
+    return { mode: this.mode, active: this.conns.size, ...this.counters, held };
   }
 
   reset() {
