@@ -451,6 +451,7 @@ fn outgoing_packet_too_large_is_refused_and_nothing_is_sent() {
         ..PropertyValues::default()
     });
     let mut p = connected(config(ProtocolVersion::V5, "big"), props);
+    assert_eq!(p.session.max_outgoing_packet(), 100, "the broker's limit");
     let before = p.wire.len();
     for q in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
         let r = p.publish("big", &[7u8; 200], q);
@@ -473,6 +474,7 @@ fn outgoing_packet_too_large_is_refused_and_nothing_is_sent() {
         let mut c = config(v, "own");
         c.max_packet_size = 100;
         let mut p = Pair::new(c);
+        assert_eq!(p.session.max_outgoing_packet(), 100, "{v:?}: our own limit");
         let r = p.publish("big", &[1u8; 200], QoS::AtLeastOnce);
         assert!(
             matches!(r, Err(PublishError::PacketTooLarge { .. })),

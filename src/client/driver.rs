@@ -357,6 +357,12 @@ impl Driver {
         self.state.borrow().ended
     }
 
+    /// The largest packet the session would send now, in bytes.
+    pub(crate) fn max_outgoing_packet(&self) -> u32 {
+        let max = self.state.borrow().session.max_outgoing_packet();
+        u32::try_from(max).unwrap_or(u32::MAX)
+    }
+
     /// True while QoS 0 publishes should wait for the socket to drain.
     pub(crate) fn congested(&self) -> bool {
         let s = self.state.borrow();

@@ -118,7 +118,12 @@ extern "C" {
     /// topic and payload lengths packed; throws an `MqttError` for a bad
     /// argument.
     #[wasm_bindgen(js_name = publishArgs, catch)]
-    fn publish_args(topic: &JsValue, payload: &JsValue, options: &JsValue) -> Result<f64, JsValue>;
+    fn publish_args(
+        topic: &JsValue,
+        payload: &JsValue,
+        options: &JsValue,
+        max_packet: u32,
+    ) -> Result<f64, JsValue>;
     /// Copies the topic and payload the last `publishArgs` read to `topic_at`
     /// and `payload_at`, which have room for the lengths it returned.
     #[wasm_bindgen(js_name = takePublish)]
@@ -165,6 +170,10 @@ struct Shared {
     /// Messages that arrived while no `message` listener was attached.
     held: RefCell<VecDeque<Publish>>,
     max_held: usize,
+    /// The largest packet a publish may make, in bytes: the `maxPacketSize`
+    /// option, lowered to the broker's limit by each CONNACK that has one.
+    /// Kept here, read without the driver: every publish checks it.
+    max_packet: Cell<u32>,
     /// `connect()`'s promise, settled by the first CONNACK or failure.
     connecting: RefCell<Option<Settle>>,
     /// Keeps a running client alive without any reference from JavaScript,
@@ -244,6 +253,9 @@ impl Shared {
     fn on_notification(&self, n: Notification) {
         match n {
             Notification::Connect(ack) => {
+                if let Some(driver) = self.driver() {
+                    self.max_packet.set(driver.max_outgoing_packet());
+                }
                 let value = convert::connack_to_js(&ack);
                 if let Some(s) = self.connecting.borrow_mut().take() {
                     if let Some(me) = self.me.upgrade() {
@@ -381,6 +393,7 @@ fn build(
         drain_waiters: RefCell::new(Vec::new()),
         held: RefCell::new(VecDeque::new()),
         max_held: parsed.max_held,
+        max_packet: Cell::new(parsed.session.max_packet_size),
         connecting: RefCell::new(connecting),
         running: RefCell::new(None),
     });
@@ -456,14 +469,17 @@ fn install_driver(
 }
 
 /// `publish()`'s flags (qos | retain << 2 | properties given << 3), topic
-/// and payload, or the error its promise rejects with.
+/// and payload, or the error its promise rejects with. A payload that could
+/// not fit in a packet of `max_packet` bytes is refused before it is copied
+/// into the wasm memory.
 fn publish_arguments(
     topic: &JsValue,
     payload: &JsValue,
     opts: &JsValue,
+    max_packet: u32,
 ) -> Result<(u8, String, Vec<u8>), JsValue> {
     // Exact in an f64: 4 + 16 + 28 bits.
-    let packed = publish_args(topic, payload, opts)? as u64;
+    let packed = publish_args(topic, payload, opts, max_packet)? as u64;
     let mut topic = vec![0; (packed >> 4 & 0xffff) as usize];
     let mut payload = vec![0; (packed >> 21) as usize];
     take_publish(topic.as_mut_ptr() as u32, payload.as_mut_ptr() as u32);
@@ -686,7 +702,8 @@ impl Client {
         payload: &JsValue,
         opts: &JsValue,
     ) -> Result<Promise, JsValue> {
-        let (flags, topic, payload) = publish_arguments(topic, payload, opts)?;
+        let (flags, topic, payload) =
+            publish_arguments(topic, payload, opts, self.shared.max_packet.get())?;
         let qos = QoS::from_u8(flags & 3).unwrap_or(QoS::AtMostOnce);
         let properties = if flags & 8 == 0 {
             Properties::default()

@@ -218,18 +218,26 @@ const qosOption = (o) => {
 // payload's length and copy and each option each cost a call). The topic's and the payload's
 // bytes wait here for takePublish. Returns qos | retain << 2 | (properties given) << 3 | topic
 // length << 4 | payload length * 2^21 (exact: 49 bits); throws an MqttError for a topic that is
-// not a string or longer than MQTT allows, a payload of the wrong type or size, or a bad qos.
+// not a string or longer than MQTT allows, a payload of the wrong type, a bad qos, or a payload
+// that cannot fit in a packet of `max` bytes (counting no topic: an alias may replace it), so that
+// a huge payload is refused before it is copied into the wasm memory (`max` is at most 268435455:
+// the payload's length fits its 28 bits).
 // The last topic's bytes are kept: a dashboard publishes to few topics.
 const NO_BYTES = new Uint8Array(0);
 let lastTopic = "";
 let topicBytes = NO_BYTES;
 let payloadBytes = NO_BYTES;
-export function publishArgs(topic, payload, o) {
+export function publishArgs(topic, payload, o, max) {
   if (typeof topic !== "string") throw new MqttError("InvalidTopic", "topic must be a string");
   const p = bytes(payload);
   if (p === null) throw new MqttError("InvalidOptions", "payload must be a string or Uint8Array");
-  if (p.length > MAXV) throw new MqttError("PacketTooLarge", "payload longer than 268435455 bytes");
   const qos = qosOption(o);
+  // Remaining length: topic length field, packet id, payload; then its varint and the first byte.
+  const rest = 2 + (qos > 0 ? 2 : 0) + p.length;
+  const size = 2 + rest + (rest > 127) + (rest > 16383) + (rest > 2097151);
+  if (size > max) {
+    throw new MqttError("PacketTooLarge", `packet of at least ${size} bytes exceeds maximum packet size ${max}`);
+  }
   const flags = isObj(o) ? qos | (o.retain === true ? 4 : 0) | (o.properties !== undefined ? 8 : 0) : qos;
   if (topic !== lastTopic) {
     const t = utf8.encode(topic);

@@ -88,6 +88,11 @@ export interface ConnectOptions {
   persistence?: "indexeddb" | "memory";
   maxInflight?: number;
   maxQueued?: number;
+  /**
+   * Largest packet sent or accepted, in bytes (16 to 268435455; default 268435455). A publish
+   * that would exceed it, or the broker's smaller limit from CONNACK, rejects `PacketTooLarge`;
+   * a payload that cannot fit at all is refused before it is copied.
+   */
   maxPacketSize?: number;
   properties?: ConnectProperties;
 }

@@ -695,7 +695,9 @@ impl Session {
         self.last_sent = now;
     }
 
-    fn max_outgoing_packet(&self) -> usize {
+    /// The largest packet that may be sent now, in bytes: the configured
+    /// maximum, or the broker's if it announced a smaller one.
+    pub fn max_outgoing_packet(&self) -> usize {
         (self.config.max_packet_size as usize).min(self.broker_max_packet)
     }
 

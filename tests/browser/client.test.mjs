@@ -548,6 +548,32 @@ test("invalid topics, QoS and options reject with the documented codes and send 
   assert.deepEqual(r.received, ["wasmqtt-test/marker"], "nothing invalid was sent");
 });
 
+test("a message over maxPacketSize rejects PacketTooLarge and sends nothing; one at the limit arrives; a huge payload is refused uncopied", async () => {
+  const r = await inPage(async ({ env }) => {
+    const memory = (await (await import("/pkg/wasmqtt.js")).default()).memory;
+    const c = await wasmqtt.connect(env.wsUrl, { maxPacketSize: 1000 });
+    const m = t.collect(c);
+    const topic = t.uid("max");
+    await c.subscribe(topic, { qos: 1 });
+    // 3.1.1 PUBLISH at QoS 1: 1 + 2 (remaining length) + 2 + topic + 2 (packet id) + payload.
+    const atLimit = 1000 - 7 - topic.length;
+    const over = await t.settle(c.publish(topic, new Uint8Array(atLimit + 1), { qos: 1 }));
+    const before = memory.buffer.byteLength;
+    const huge = await t.settle(c.publish(topic, new Uint8Array(64 << 20), { qos: 1 }));
+    const grown = memory.buffer.byteLength - before;
+    await c.publish(topic, new Uint8Array(atLimit), { qos: 1 });
+    await m.wait(1);
+    await c.end();
+    return { over, huge, grown, received: m.list.map((x) => x.payload.length) };
+  });
+  assert.equal(r.over.code, "PacketTooLarge");
+  assert.match(r.over.message, /exceeds maximum packet size 1000/);
+  assert.equal(r.huge.code, "PacketTooLarge");
+  assert.equal(r.grown, 0, "the refused payload was not copied into the wasm memory");
+  assert.deepEqual(r.received, [r.received[0]]);
+  assert.equal(r.received[0] > 900, true);
+});
+
 for (const protocolVersion of [4, 5]) {
   test(`v${protocolVersion}: bad credentials reject ConnectionRefused with the reason code`, async () => {
     const r = await inPage(async ({ env, protocolVersion }) => {
