@@ -574,6 +574,33 @@ test("a message over maxPacketSize rejects PacketTooLarge and sends nothing; one
   assert.equal(r.received[0] > 900, true);
 });
 
+test("v5: the broker's Maximum Packet Size from CONNACK is the limit: a message over it rejects PacketTooLarge, a huge one uncopied", async () => {
+  const r = await inPage(async ({ env }) => {
+    const memory = (await (await import("/pkg/wasmqtt.js")).default()).memory;
+    const c = await wasmqtt.connect(env.authWsUrl, { protocolVersion: 5, username: env.authUser, password: env.authPassword });
+    const announced = c.connack.properties?.maximumPacketSize;
+    const m = t.collect(c);
+    const topic = t.uid("brokermax");
+    await c.subscribe(topic, { qos: 1 });
+    const over = await t.settle(c.publish(topic, new Uint8Array(2000), { qos: 1 }));
+    const before = memory.buffer.byteLength;
+    const huge = await t.settle(c.publish(topic, new Uint8Array(64 << 20), { qos: 1 }));
+    const grown = memory.buffer.byteLength - before;
+    await c.publish(topic, new Uint8Array(1500), { qos: 1 });
+    await m.wait(1);
+    const connected = c.connected;
+    await c.end();
+    return { announced, over, huge, grown, connected, received: m.list.map((x) => x.payload.length) };
+  });
+  assert.equal(r.announced, 2000, "mosquitto's max_packet_size, announced in CONNACK");
+  assert.equal(r.over.code, "PacketTooLarge");
+  assert.match(r.over.message, /exceeds maximum packet size 2000/);
+  assert.equal(r.huge.code, "PacketTooLarge");
+  assert.equal(r.grown, 0, "the refused payload was not copied into the wasm memory");
+  assert.equal(r.connected, true, "nothing over the limit reached the broker (it would disconnect)");
+  assert.deepEqual(r.received, [1500]);
+});
+
 for (const protocolVersion of [4, 5]) {
   test(`v${protocolVersion}: bad credentials reject ConnectionRefused with the reason code`, async () => {
     const r = await inPage(async ({ env, protocolVersion }) => {

@@ -1,6 +1,7 @@
 // Starts the test servers in one long-running process and keeps them until SIGINT/SIGTERM:
 //   main  broker: anonymous, SUBSCRIBE to forbidden/# fails (0x80 / 0x87), persistence on
-//   auth  broker: user/password required (bad-credentials tests)
+//   auth  broker: user/password required (bad-credentials tests); max_packet_size 2000, which its
+//         MQTT 5 CONNACK announces (the broker's-limit test)
 //   proxy in front of main's WebSocket port, with an HTTP control endpoint (proxy.mjs), which
 //         also answers /broker/main/restart[?signal=TERM] (default kill -9), /broker/main/stop,
 //         /broker/main/start, so in-browser tests can restart the broker
@@ -22,6 +23,8 @@ import { startStaticServer } from "./static-server.mjs";
 
 export const AUTH_USER = "wasmqtt";
 export const AUTH_PASSWORD = "wasmqtt-secret";
+/** The auth broker's max_packet_size. */
+export const AUTH_MAX_PACKET = 2000;
 export const DENIED_FILTER = "forbidden/#";
 
 /** Starts the standard set; returns handles and the env vars tests read. */
@@ -43,7 +46,12 @@ export async function startServers({
     s.brokers.main = started(await startBroker({ name: "main", baseDir, wsPort, denySubscribe: [DENIED_FILTER] }));
     if (auth) {
       s.brokers.auth = started(
-        await startBroker({ name: "auth", baseDir, auth: { username: AUTH_USER, password: AUTH_PASSWORD } }),
+        await startBroker({
+          name: "auth",
+          baseDir,
+          auth: { username: AUTH_USER, password: AUTH_PASSWORD },
+          extraConfig: `max_packet_size ${AUTH_MAX_PACKET}`,
+        }),
       );
     }
     if (proxy) {
