@@ -71,10 +71,7 @@ test("CPU per received frame: wasmqtt's handler against the raw client's parse",
       // L2 (4 MB; 1 MB per core here) or the shared L3 too (48 MB; 32 MB here).
       const cold = [];
       for (const [mb, M] of [[0.25, 2000], [4, 2000], [48, 200]]) {
-        const junk = new Uint8Array(mb * (1 << 20));
-        const evict = () => {
-          for (let j = 0; j < junk.length; j += 64) junk[j]++;
-        };
+        const evict = evictor(mb * 1024);
         let tw = 0;
         let tr = 0;
         let tNone = 0;
@@ -108,10 +105,7 @@ test("CPU per publish call, per PUBACK, per PUBLISH in and per PINGRESP (paired 
     async ({ env, evictKB }) => {
       const K = 1000;
       const ROUNDS = evictKB ? 50 : 100;
-      const junk = new Uint8Array(evictKB * 1024);
-      const evict = () => {
-        for (let j = 0; j < junk.length; j += 64) junk[j]++;
-      };
+      const evict = evictor(evictKB);
       // Runs f(x) for each x of `list`, each after an eviction (when asked for); returns the
       // time, without the evictions' (measured alone each time).
       const timed = (list, f) => {

@@ -23,8 +23,6 @@ import { startStaticServer } from "./static-server.mjs";
 
 export const AUTH_USER = "wasmqtt";
 export const AUTH_PASSWORD = "wasmqtt-secret";
-/** The auth broker's max_packet_size. */
-export const AUTH_MAX_PACKET = 2000;
 export const DENIED_FILTER = "forbidden/#";
 
 /** Starts the standard set; returns handles and the env vars tests read. */
@@ -50,7 +48,7 @@ export async function startServers({
           name: "auth",
           baseDir,
           auth: { username: AUTH_USER, password: AUTH_PASSWORD },
-          extraConfig: `max_packet_size ${AUTH_MAX_PACKET}`,
+          extraConfig: "max_packet_size 2000",
         }),
       );
     }
