@@ -17,7 +17,7 @@ use crate::session::{CloseReason, Event, Message, Output, PersistOp, Session, St
 use crate::store::indexeddb::{IndexedDbStore, WriteOutcome};
 use crate::store::journal::{IncomingJournal, OutgoingJournal};
 use crate::store::Store;
-use crate::transport::{TransportEvent, WebSocketTransport};
+use crate::transport::{Reply, TransportEvent, WebSocketTransport};
 
 use super::error::{ClientError, ErrorCode};
 use super::options::ClientOptions;
@@ -111,10 +111,14 @@ struct State {
     /// The command asked for a flush: it sends at once if it is the first
     /// of its task (see `flush_command`).
     flush_wanted: bool,
-    /// A flush is due in a macrotask (after the tasks already queued).
+    /// A flush is due at the end of the burst of received frames (in a task
+    /// after the frames already queued; the transport tells it).
     macro_scheduled: bool,
-    /// Received frames answered since that macrotask was posted: more than
-    /// one means frames arrive back to back (a burst).
+    /// The frame being handled opened that burst: the transport is to tell
+    /// its end.
+    burst_requested: bool,
+    /// Received frames answered since that burst opened: more than one
+    /// means frames arrive back to back.
     answered_frames: u32,
     timer: Option<(u64, Timeout)>,
     attempt_timer: Option<Timeout>,
@@ -144,11 +148,9 @@ struct State {
     batch_at: u64,
     /// Writes the pending batch once `BATCH_INTERVAL_MS` has passed.
     batch_timer: Option<Timeout>,
-    /// Inside the handling of a received frame: bytes wait for a macrotask,
-    /// so the answers to frames already queued share one frame.
+    /// Inside the handling of a received frame: bytes wait for the burst's
+    /// end, so the answers to frames already queued share one frame.
     receiving: bool,
-    /// Posts a macrotask (MessageChannel) that flushes.
-    macrotask: Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)>,
     /// The flush run as a microtask.
     microtask: Option<Closure<dyn FnMut()>>,
     /// The journal save run as a microtask.
@@ -256,6 +258,7 @@ impl Driver {
                 commanding: false,
                 flush_wanted: false,
                 macro_scheduled: false,
+                burst_requested: false,
                 answered_frames: 0,
                 timer: None,
                 attempt_timer: None,
@@ -272,7 +275,6 @@ impl Driver {
                 batch_at: 0,
                 batch_timer: None,
                 receiving: false,
-                macrotask: None,
                 microtask: None,
                 journal_task: None,
                 page_visible: false,
@@ -465,7 +467,9 @@ impl Driver {
         f(&mut state, &mut notes)
     }
 
-    fn on_transport(&self, generation: u32, event: TransportEvent) {
+    /// Handles a socket event; for a frame, says what the transport is to do
+    /// ([`Reply`] bits).
+    fn on_transport(&self, generation: u32, event: TransportEvent) -> u32 {
         self.step(|s, notes| {
             if generation != s.generation || s.transport.is_none() {
                 return;
@@ -476,6 +480,13 @@ impl Driver {
                     s.receiving = true;
                     s.session.handle_bytes(frame, at as u64);
                 }
+                TransportEvent::BurstEnd => {
+                    // At the end of this task: after the promise reactions of the
+                    // burst's acks, whose new publishes then share the frame.
+                    s.macro_scheduled = false;
+                    s.schedule_flush();
+                    return;
+                }
                 TransportEvent::Closed => {
                     let err = ClientError::new(ErrorCode::ConnectionLost, "connection closed");
                     s.link_lost(err, notes);
@@ -484,6 +495,18 @@ impl Driver {
             }
             s.drain(notes);
         });
+        // Answers to the frames of a burst wait for its end (`schedule_flush`);
+        // once more than one frame has been answered, the frames queued behind
+        // them wait too, and are handled together, warm, just before it.
+        let mut s = self.state.borrow_mut();
+        let mut reply = 0;
+        if std::mem::take(&mut s.burst_requested) {
+            reply |= Reply::ANSWERING;
+        }
+        if s.macro_scheduled && s.answered_frames > 1 {
+            reply |= Reply::HOLD;
+        }
+        reply
     }
 
     fn on_timer(&self, _: u32) {
@@ -552,7 +575,7 @@ impl Driver {
 }
 
 impl Drop for State {
-    /// A microtask, macrotask or journal save already queued still calls
+    /// A microtask or journal save already queued still calls
     /// its closure after the client ends; the closures hold only a weak
     /// driver, so that call does nothing, whereas a dropped closure would
     /// throw in the page. The queued ones are left to JS.
@@ -567,15 +590,20 @@ impl Drop for State {
                 f.forget();
             }
         }
-        if self.macro_scheduled {
-            if let Some((_, f)) = self.macrotask.take() {
-                f.forget();
-            }
-        }
     }
 }
 
 impl State {
+    /// Closes the socket, if any. Its burst will not be told to end (its
+    /// held frames are dropped with it): the flush due then runs at the end
+    /// of this task instead.
+    fn drop_transport(&mut self) {
+        self.transport = None;
+        if std::mem::take(&mut self.macro_scheduled) {
+            self.queue_flush();
+        }
+    }
+
     fn start_attempt(&mut self, notes: &mut VecDeque<Notification>) {
         if self.ended {
             return;
@@ -585,14 +613,16 @@ impl State {
         let generation = self.generation;
         let me = self.me.clone();
         let handler = move |event: TransportEvent| {
-            if let Some(d) = me.upgrade() {
-                d.on_transport(generation, event);
-            }
+            me.upgrade()
+                .map_or(0, |d| d.on_transport(generation, event))
         };
         match WebSocketTransport::open(&self.options.url, handler) {
-            Ok(t) => self.transport = Some(t),
+            Ok(t) => {
+                self.drop_transport();
+                self.transport = Some(t);
+            }
             Err(message) => {
-                self.transport = None;
+                self.drop_transport();
                 let err = ClientError::new(ErrorCode::ConnectionLost, message);
                 self.after_failure(err, notes);
                 return;
@@ -710,7 +740,7 @@ impl State {
             self.seal_journal();
             let held = std::mem::take(&mut self.held);
             self.send(&held);
-            self.transport = None;
+            self.drop_transport();
             if let Some(store) = &self.store {
                 store.close();
             }
@@ -724,7 +754,7 @@ impl State {
     fn link_lost(&mut self, err: ClientError, notes: &mut VecDeque<Notification>) {
         let was_up = self.link_up;
         self.link_up = false;
-        self.transport = None;
+        self.drop_transport();
         self.attempt_timer = None;
         self.timer = None;
         self.frame.clear();
@@ -776,12 +806,12 @@ impl State {
         let now = now_ms();
         if force {
             self.frame.clear();
-            self.transport = None;
+            self.drop_transport();
             self.session.handle_closed(now);
         }
         self.session.disconnect(now);
         self.drain(notes);
-        self.transport = None;
+        self.drop_transport();
         self.timer = None;
         if self.link_up {
             self.link_up = false;
@@ -795,9 +825,10 @@ impl State {
 
     /// Arranges for pending bytes to leave in one frame: for the
     /// application's commands, at once for the first of a task and at the
-    /// end of the task for the ones after it (latency), or after the tasks
-    /// already queued for answers to received frames (mosquitto sends one
-    /// packet per frame, so acks to a burst then share a frame). A command
+    /// end of the task for the ones after it (latency), or at the end of the
+    /// burst (the transport tells it, after the frames already queued) for
+    /// answers to received frames (mosquitto sends one packet per frame, so
+    /// acks to a burst then share a frame). A command
     /// made while such a flush is pending joins it when other messages
     /// await their acks or frames arrive back to back: an application that
     /// publishes again on each acknowledgement or message of a burst would
@@ -805,7 +836,7 @@ impl State {
     /// response) goes at once, with the answers pending.
     fn schedule_flush(&mut self) {
         // A guarding write (one no synchronous journal holds) goes in this
-        // task even when a macrotask flush is pending.
+        // task even when a burst's flush is pending.
         let joins_macro = self.macro_scheduled && !self.guarding && !self.lone_command();
         if self.micro_scheduled || joins_macro {
             return;
@@ -816,23 +847,17 @@ impl State {
             return;
         }
         if self.receiving && !self.guarding {
-            if self.macrotask.is_none() {
-                self.macrotask = self.make_macrotask();
-            }
-            if let Some((channel, _)) = &self.macrotask {
-                if channel.port2().post_message(&JsValue::UNDEFINED).is_ok() {
-                    self.macro_scheduled = true;
-                    self.answered_frames = 0;
-                    return;
-                }
-            }
+            self.macro_scheduled = true;
+            self.burst_requested = true;
+            self.answered_frames = 0;
+            return;
         }
         self.queue_flush();
     }
 
     /// A command while no other message of this client awaits its acks and
     /// the answers waiting are those of one frame: no burst is coming for
-    /// its bytes to share a frame with, so the macrotask would only delay
+    /// its bytes to share a frame with, so the burst's end would only delay
     /// it (about 40 us in Chromium).
     fn lone_command(&self) -> bool {
         self.commanding && self.session.pending_messages() <= 1 && self.answered_frames <= 1
@@ -853,18 +878,6 @@ impl State {
             self.flush(notes);
         }
         self.queue_flush();
-    }
-
-    fn make_macrotask(&self) -> Option<(web_sys::MessageChannel, Closure<dyn FnMut()>)> {
-        let channel = web_sys::MessageChannel::new().ok()?;
-        let on_message = callback(&self.me, |d| {
-            d.state.borrow_mut().macro_scheduled = false;
-            d.flush();
-        });
-        channel
-            .port1()
-            .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Some((channel, on_message))
     }
 
     /// Sends the bytes that may go, and writes pending operations: at once

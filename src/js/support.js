@@ -185,25 +185,72 @@ export function sendBytes(ws, at, len) {
   } catch {}
 }
 
-// A socket's binary frames, copied into the wasm memory where onFrame says: onFrame(len, -1)
-// makes room for len bytes and returns their address (kept until a larger frame comes), then
-// onFrame(len, Date.now()) handles the frame. Reading the event and copying here spares the
-// wasm several calls per frame.
-export function onFrames(ws, onFrame) {
+// A socket's events to the wasm through one function, onEvent(len, code): code -4 the socket
+// opened, -3 it closed, -1 asks for room for a frame of len bytes (returns its address, kept
+// until a larger frame comes), a time (Date.now(), >= 0) hands over the frame of len bytes
+// copied there, -2 says a burst is through (below). Reading the event and copying here spares
+// the wasm several calls per frame.
+//
+// Handling a frame returns bits: 1 when the client answers it and wants to be told (code -2)
+// once the frames already queued behind it are handled, in a task posted now (it then sends the
+// answers of the whole burst in one frame: mosquitto sends one packet per frame); 2 when the
+// frames arriving until then are to be held and handed over in one go just before: one by one,
+// each would find the wasm's code and data evicted by the browser's work since the previous one.
+// Held frames are frames not yet handled, as if still queued in the browser: the close is told
+// after them, and a socket detached (its handlers cleared) drops them.
+export function onSocket(ws, onEvent) {
   let at = 0;
   let room = 0;
-  ws.onmessage = (e) => {
+  let held = null; // frames waiting for the burst's end, or null while frames pass through
+  const attached = () => ws.onmessage === onMessage;
+  const handle = (data) => {
+    const len = data.byteLength;
+    if (len > room) {
+      at = onEvent(len, -1);
+      room = len;
+    }
+    wasmBytes().set(new Uint8Array(data), at);
+    const r = onEvent(len, Date.now());
+    if (r & 1) postTask(burstEnd);
+    if (r & 2 && held === null) held = [];
+  };
+  // The held frames to the wasm (while it is in a burst, as their answers join its flush).
+  const handOver = () => {
+    const frames = held;
+    for (let i = 0; frames !== null && i < frames.length && attached(); i++) handle(frames[i]);
+    held = null;
+  };
+  const burstEnd = () => {
+    handOver();
+    if (attached()) onEvent(0, -2);
+  };
+  function onMessage(e) {
     const data = e.data; // a getter into the browser: read once
     if (data instanceof ArrayBuffer) {
-      const len = data.byteLength;
-      if (len > room) {
-        at = onFrame(len, -1);
-        room = len;
-      }
-      wasmBytes().set(new Uint8Array(data), at);
-      onFrame(len, Date.now());
+      if (held !== null) held.push(data);
+      else handle(data);
     }
+  }
+  ws.onopen = () => onEvent(0, -4);
+  ws.onmessage = onMessage;
+  ws.onclose = () => {
+    handOver();
+    if (attached()) onEvent(0, -3);
   };
+}
+
+// Runs f in a task of its own, after the tasks already queued (a MessageChannel post: a
+// setTimeout(0) chain is clamped to 4 ms). One channel for all: tasks run in posting order.
+const tasks = [];
+let taskPort = null;
+function postTask(f) {
+  if (taskPort === null) {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => tasks.shift()();
+    taskPort = channel.port2;
+  }
+  tasks.push(f);
+  taskPort.postMessage(null);
 }
 
 // A request's `qos` option: 0 when absent; throws an MqttError (InvalidQos) for anything but

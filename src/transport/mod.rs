@@ -5,8 +5,8 @@
 use js_sys::Uint8Array;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{BinaryType, CloseEvent, WebSocket};
+use wasm_bindgen::JsValue;
+use web_sys::{BinaryType, WebSocket};
 
 // Per frame, the browser's `message` event is read in JS (support.js), which
 // also copies the frame into the transport's inbox in the wasm memory: a
@@ -16,8 +16,8 @@ use web_sys::{BinaryType, CloseEvent, WebSocket};
 extern "C" {
     #[wasm_bindgen(js_name = useMemory)]
     fn use_memory(memory: &JsValue);
-    #[wasm_bindgen(js_name = onFrames)]
-    fn on_frames(ws: &WebSocket, on_frame: &Closure<dyn FnMut(u32, f64) -> u32>);
+    #[wasm_bindgen(js_name = onSocket)]
+    fn on_socket(ws: &WebSocket, on_event: &Closure<dyn FnMut(u32, f64) -> u32>);
     #[wasm_bindgen(js_name = bytesIn)]
     fn bytes_in(src: &Uint8Array, at: u32, len: u32);
     #[wasm_bindgen(js_name = bytesOut)]
@@ -49,61 +49,74 @@ pub(crate) fn vec_from_js(src: &Uint8Array) -> Vec<u8> {
 pub(crate) enum TransportEvent<'a> {
     /// The socket is open.
     Open,
-    /// One binary frame, and the time it arrived (ms since the epoch).
+    /// One binary frame, and the time it is handled (ms since the epoch).
     Data(&'a [u8], f64),
-    /// The socket closed (after an error, too).
+    /// The frames that were queued when a [`Reply::ANSWERING`] frame was
+    /// handled have all been handled since.
+    BurstEnd,
+    /// The socket closed (after an error, too), after its last frame.
     Closed,
+}
+
+/// What the handler of a frame asks of the transport (bits).
+pub(crate) struct Reply;
+
+impl Reply {
+    /// Tell [`TransportEvent::BurstEnd`] after the frames queued now.
+    pub(crate) const ANSWERING: u32 = 1;
+    /// Hold the frames arriving until then, and hand them over in one go
+    /// just before it: each would otherwise find the client's code and data
+    /// evicted by the browser's work between two frames.
+    pub(crate) const HOLD: u32 = 2;
 }
 
 /// An open or opening WebSocket.
 pub(crate) struct WebSocketTransport {
     ws: WebSocket,
-    _on_open: Closure<dyn FnMut()>,
-    _on_frame: Closure<dyn FnMut(u32, f64) -> u32>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_event: Closure<dyn FnMut(u32, f64) -> u32>,
 }
 
 impl WebSocketTransport {
-    /// Starts opening a WebSocket to `url`; `handler` receives its events.
-    /// Fails at once for a URL the browser rejects.
+    /// Starts opening a WebSocket to `url`; `handler` receives its events
+    /// in order (frames as they arrived, the close after the last) and
+    /// answers each frame with [`Reply`] bits. Fails at once for a URL the
+    /// browser rejects.
     pub(crate) fn open(
         url: &str,
-        handler: impl Fn(TransportEvent<'_>) + Clone + 'static,
+        handler: impl Fn(TransportEvent<'_>) -> u32 + 'static,
     ) -> Result<Self, String> {
         let ws = WebSocket::new_with_str(url, "mqtt").map_err(describe)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let h = handler.clone();
-        let on_open = Closure::<dyn FnMut()>::new(move || h(TransportEvent::Open));
-        let h = handler.clone();
-        // The frames are written into `inbox` by support.js: called with a
-        // negative time, this makes room for `len` bytes and returns where;
-        // then, with the frame's time, its `len` bytes are there. Never
+        // support.js writes each frame into `inbox`: asked with code -1, this
+        // makes room for `len` bytes and returns where; then, with the
+        // frame's time as the code, its `len` bytes are there. Never
         // reallocated otherwise, so the address holds between the calls.
         let mut inbox = Vec::new();
-        let on_frame = Closure::<dyn FnMut(u32, f64) -> u32>::new(move |len: u32, at: f64| {
+        let on_event = Closure::<dyn FnMut(u32, f64) -> u32>::new(move |len: u32, code: f64| {
             let len = len as usize;
-            if at < 0.0 {
+            let event = if code >= 0.0 {
+                match inbox.get(..len) {
+                    Some(frame) => TransportEvent::Data(frame, code),
+                    None => return 0,
+                }
+            } else if code == -1.0 {
                 if inbox.len() < len {
                     inbox.resize(len, 0);
                 }
                 return inbox.as_mut_ptr() as u32;
-            }
-            if let Some(frame) = inbox.get(..len) {
-                h(TransportEvent::Data(frame, at));
-            }
-            0
+            } else if code == -2.0 {
+                TransportEvent::BurstEnd
+            } else if code == -3.0 {
+                TransportEvent::Closed
+            } else {
+                TransportEvent::Open
+            };
+            handler(event)
         });
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_e: CloseEvent| {
-            handler(TransportEvent::Closed)
-        });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        on_frames(&ws, &on_frame);
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        on_socket(&ws, &on_event);
         Ok(WebSocketTransport {
             ws,
-            _on_open: on_open,
-            _on_frame: on_frame,
-            _on_close: on_close,
+            _on_event: on_event,
         })
     }
 
@@ -122,6 +135,7 @@ impl WebSocketTransport {
 
 impl Drop for WebSocketTransport {
     fn drop(&mut self) {
+        // Detached: support.js drops the frames it holds and tells nothing more.
         self.ws.set_onopen(None);
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);

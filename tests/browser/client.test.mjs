@@ -222,19 +222,7 @@ test("publishes made on receipt of each message of a burst share the burst's fra
         });
       });
       try {
-        // The proxy keeps the broker's PUBLISHes until all are there and then writes them at
-        // once: a burst, however the broker spaced them.
-        await t.proxy(env.proxyUrl, "/mode/hold");
-        const sent = [];
-        for (let i = 0; i < n; i++) sent.push(other.publish(burst, `m${i}`, { qos: 1 }));
-        await Promise.all(sent);
-        // Each in a WebSocket frame: 2 B header; PUBLISH 2 B fixed header, topic and its length,
-        // packet id, payload.
-        let bytes = 0;
-        for (let i = 0; i < n; i++) bytes += 2 + 2 + 2 + burst.length + 2 + `m${i}`.length;
-        for (const since = performance.now(); (await t.proxy(env.proxyUrl, "/stats")).held < bytes; ) {
-          if (performance.now() - since > 5000) throw new Error(`timed out waiting for ${bytes} B held`);
-        }
+        await t.holdBurst(env.proxyUrl, other, burst, Array.from({ length: n }, (_, i) => `m${i}`));
         await t.proxy(env.proxyUrl, "/mode/pass");
         await all;
         await Promise.all(replies);
@@ -248,6 +236,49 @@ test("publishes made on receipt of each message of a burst share the burst's fra
     });
     // 50 PUBACKs (4 B) and 50 QoS 0 PUBLISHes: one frame per message would be 50 or more.
     assert.ok(r.frames < 25, `the answers to a burst share frames: ${r.frames} frames for 50 messages`);
+  } finally {
+    await proxy("/reset");
+  }
+});
+
+test("a burst the broker sends right before the connection closes is delivered whole, in order, before the close; the next connection's answers still leave", async () => {
+  await proxy("/reset");
+  try {
+    const r = await inPage(async ({ env }) => {
+      const reconnect = { initialDelay: 50, maxDelay: 200, jitter: 0 };
+      const c = await wasmqtt.connect(env.proxyWsUrl, { keepalive: 0, reconnect });
+      const other = await wasmqtt.connect(env.wsUrl);
+      const topic = t.uid("burst-close");
+      await c.subscribe(topic, { qos: 1 });
+      const events = [];
+      let connects = 0;
+      c.on("connect", () => connects++);
+      c.on("close", () => events.push("close"));
+      c.on("message", (_t, p) => {
+        events.push(new TextDecoder().decode(p));
+        // A slow listener (a dashboard redrawing): the rest of the burst and the close are
+        // queued in the page before the client's first frame is through.
+        for (const t0 = performance.now(); events.length === 1 && performance.now() - t0 < 100; );
+      });
+      try {
+        await t.holdBurst(env.proxyUrl, other, topic, Array.from({ length: 50 }, (_, i) => `a${i}`));
+        // All 50 frames, then the end of the stream, in one write.
+        await t.proxy(env.proxyUrl, "/end");
+        await t.waitFor(() => connects === 1, 5000, "reconnected");
+        const first = events.splice(0);
+        await c.subscribe(topic, { qos: 1 });
+        // More than the broker's 100 in flight: all arrive only if c acknowledges them.
+        const n = 150;
+        for (let i = 0; i < n; i++) other.publish(topic, `b${i}`, { qos: 1 });
+        await t.waitFor(() => events.length >= n, 5000, `the second burst (${events.length} of ${n})`).catch(() => {});
+        return { first, second: events.length };
+      } finally {
+        await c.end();
+        await other.end();
+      }
+    });
+    assert.deepEqual(r.first, Array.from({ length: 50 }, (_, i) => `a${i}`).concat(["close"]));
+    assert.equal(r.second, 150);
   } finally {
     await proxy("/reset");
   }

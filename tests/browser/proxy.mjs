@@ -17,13 +17,16 @@
 //              reading resumes.
 //   hold       keep what the broker sends to the clients (nothing is lost); leaving the mode,
 //              each connection gets all of it in one write, so it arrives as one burst.
-// Action:
+// Actions:
 //   drop       destroy every current connection (both sides, no close handshake). As a mode
 //              name (`setMode("drop")`, `/mode/drop`) it drops and then sets `pass`.
+//   end        write what hold kept, then end every client side (a TCP FIN right behind the
+//              bytes, no WebSocket close handshake): the client reads all, then sees the close.
 //
 // Control endpoint (GET or POST, JSON answers, Access-Control-Allow-Origin: *):
 //   /mode/pass  /mode/blackhole  /mode/refuse  /mode/stall  /mode/hold  /mode/drop   -> stats
 //   /drop                                                   -> stats (mode unchanged)
+//   /end                                                    -> stats (mode pass)
 //   /stats                                                  -> { mode, accepted, active, refused, dropped, held }
 //                                                              (held: bytes kept by hold, all connections)
 //   /reset      counters to zero, mode pass, drops all      -> stats
@@ -126,10 +129,20 @@ export class Proxy {
 
   /** Destroys every current connection. */
   drop() {
+    return this.#closeAll((client) => client.destroy());
+  }
+
+  /** Writes what hold kept to each client, then ends its side (FIN after the bytes). */
+  end() {
+    this.setMode("pass");
+    return this.#closeAll((client) => client.end());
+  }
+
+  #closeAll(closeClient) {
     for (const c of [...this.conns]) {
       this.conns.delete(c);
-      c.client.destroy();
       c.upstream.destroy();
+      closeClient(c.client);
       this.counters.dropped++;
     }
     return this.stats();
@@ -195,6 +208,7 @@ export class Proxy {
       let body;
       if (p.startsWith("/mode/")) body = this.setMode(p.slice(6));
       else if (p === "/drop") body = this.drop();
+      else if (p === "/end") body = this.end();
       else if (p === "/stats" || p === "") body = this.stats();
       else if (p === "/reset") body = this.reset();
       else if (this.extraRoutes[p]) body = await this.extraRoutes[p](url);
