@@ -37,6 +37,10 @@ const BATCH_INTERVAL_MS: u64 = 16;
 /// ... unless this many operations are pending.
 const BATCH_MAX_OPS: usize = 1024;
 
+/// How often a frame that needs no answer may open a burst to find out
+/// whether frames are streaming in (a posted task costs tens of us).
+const QUIET_PROBE_MS: u64 = 10;
+
 /// What the application hears from the driver.
 #[derive(Debug)]
 pub(crate) enum Notification {
@@ -117,6 +121,13 @@ struct State {
     /// The frame being handled opened that burst: the transport is to tell
     /// its end.
     burst_requested: bool,
+    /// The open burst was opened by a frame needing no answer (see
+    /// `open_quiet_burst`): the frames after it are held from the first.
+    quiet_burst: bool,
+    /// The last burst's end found frames held: frames are streaming in.
+    streaming: bool,
+    /// When a frame needing no answer last opened a burst (ms).
+    quiet_probe_at: u64,
     /// Received frames answered since that burst opened: more than one
     /// means frames arrive back to back.
     answered_frames: u32,
@@ -259,6 +270,9 @@ impl Driver {
                 flush_wanted: false,
                 macro_scheduled: false,
                 burst_requested: false,
+                quiet_burst: false,
+                streaming: false,
+                quiet_probe_at: 0,
                 answered_frames: 0,
                 timer: None,
                 attempt_timer: None,
@@ -479,8 +493,13 @@ impl Driver {
                 TransportEvent::Data(frame, at) => {
                     s.receiving = true;
                     s.session.handle_bytes(frame, at as u64);
+                    s.drain(notes);
+                    s.open_quiet_burst(at as u64);
+                    return;
                 }
-                TransportEvent::BurstEnd => {
+                TransportEvent::BurstEnd { held } => {
+                    s.streaming = held > 0;
+                    s.quiet_burst = false;
                     // At the end of this task: after the promise reactions of the
                     // burst's acks, whose new publishes then share the frame.
                     s.macro_scheduled = false;
@@ -503,7 +522,7 @@ impl Driver {
         if std::mem::take(&mut s.burst_requested) {
             reply |= Reply::ANSWERING;
         }
-        if s.macro_scheduled && s.answered_frames > 1 {
+        if s.macro_scheduled && (s.answered_frames > 1 || s.quiet_burst) {
             reply |= Reply::HOLD;
         }
         reply
@@ -599,6 +618,8 @@ impl State {
     /// of this task instead.
     fn drop_transport(&mut self) {
         self.transport = None;
+        self.quiet_burst = false;
+        self.streaming = false;
         if std::mem::take(&mut self.macro_scheduled) {
             self.queue_flush();
         }
@@ -853,6 +874,26 @@ impl State {
             return;
         }
         self.queue_flush();
+    }
+
+    /// Frames that need no answer (QoS 0 messages) open no burst, so each
+    /// would be handled alone, cold. While no message of ours awaits acks,
+    /// such a frame opens one now and then, and after every frame while the
+    /// last burst found frames held behind it (a stream): its end then hands
+    /// the frames after it over together. A lone message's burst finds none
+    /// and costs one task per `QUIET_PROBE_MS` at most.
+    fn open_quiet_burst(&mut self, now: u64) {
+        if self.macro_scheduled || self.session.pending_messages() > 0 {
+            return;
+        }
+        if !self.streaming && now < self.quiet_probe_at.saturating_add(QUIET_PROBE_MS) {
+            return;
+        }
+        self.quiet_probe_at = now;
+        self.macro_scheduled = true;
+        self.burst_requested = true;
+        self.quiet_burst = true;
+        self.answered_frames = 0;
     }
 
     /// A command while no other message of this client awaits its acks and

@@ -188,7 +188,7 @@ export function sendBytes(ws, at, len) {
 // A socket's events to the wasm through one function, onEvent(len, code): code -4 the socket
 // opened, -3 it closed, -1 asks for room for a frame of len bytes (returns its address, kept
 // until a larger frame comes), a time (Date.now(), >= 0) hands over the frame of len bytes
-// copied there, -2 says a burst is through (below). Reading the event and copying here spares
+// copied there, -2 says a burst is through (below; len: how many frames were held). Reading the event and copying here spares
 // the wasm several calls per frame.
 //
 // Handling a frame returns bits: 1 when the client answers it and wants to be told (code -2)
@@ -221,8 +221,9 @@ export function onSocket(ws, onEvent) {
     held = null;
   };
   const burstEnd = () => {
+    const n = held === null ? 0 : held.length;
     handOver();
-    if (attached()) onEvent(0, -2);
+    if (attached()) onEvent(n, -2);
   };
   function onMessage(e) {
     const data = e.data; // a getter into the browser: read once

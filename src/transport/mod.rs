@@ -52,8 +52,8 @@ pub(crate) enum TransportEvent<'a> {
     /// One binary frame, and the time it is handled (ms since the epoch).
     Data(&'a [u8], f64),
     /// The frames that were queued when a [`Reply::ANSWERING`] frame was
-    /// handled have all been handled since.
-    BurstEnd,
+    /// handled have all been handled since; `held` of them were held.
+    BurstEnd { held: u32 },
     /// The socket closed (after an error, too), after its last frame.
     Closed,
 }
@@ -105,7 +105,7 @@ impl WebSocketTransport {
                 }
                 return inbox.as_mut_ptr() as u32;
             } else if code == -2.0 {
-                TransportEvent::BurstEnd
+                TransportEvent::BurstEnd { held: len as u32 }
             } else if code == -3.0 {
                 TransportEvent::Closed
             } else {

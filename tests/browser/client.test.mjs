@@ -241,7 +241,7 @@ test("publishes made on receipt of each message of a burst share the burst's fra
   }
 });
 
-test("a burst the broker sends right before the connection closes is delivered whole, in order, before the close; the next connection's answers still leave", async () => {
+test("a burst the broker sends right before the connection closes is delivered whole, in order, before the close (QoS 1 and 0); the next connection's answers still leave", async () => {
   await proxy("/reset");
   try {
     const r = await inPage(async ({ env }) => {
@@ -249,7 +249,6 @@ test("a burst the broker sends right before the connection closes is delivered w
       const c = await wasmqtt.connect(env.proxyWsUrl, { keepalive: 0, reconnect });
       const other = await wasmqtt.connect(env.wsUrl);
       const topic = t.uid("burst-close");
-      await c.subscribe(topic, { qos: 1 });
       const events = [];
       let connects = 0;
       c.on("connect", () => connects++);
@@ -260,25 +259,32 @@ test("a burst the broker sends right before the connection closes is delivered w
         // queued in the page before the client's first frame is through.
         for (const t0 = performance.now(); events.length === 1 && performance.now() - t0 < 100; );
       });
+      const out = {};
       try {
-        await t.holdBurst(env.proxyUrl, other, topic, Array.from({ length: 50 }, (_, i) => `a${i}`));
-        // All 50 frames, then the end of the stream, in one write.
-        await t.proxy(env.proxyUrl, "/end");
-        await t.waitFor(() => connects === 1, 5000, "reconnected");
-        const first = events.splice(0);
-        await c.subscribe(topic, { qos: 1 });
-        // More than the broker's 100 in flight: all arrive only if c acknowledges them.
-        const n = 150;
-        for (let i = 0; i < n; i++) other.publish(topic, `b${i}`, { qos: 1 });
-        await t.waitFor(() => events.length >= n, 5000, `the second burst (${events.length} of ${n})`).catch(() => {});
-        return { first, second: events.length };
+        // QoS 1 (answered frames) and QoS 0 (frames needing no answer, held as a stream).
+        for (const qos of [1, 0]) {
+          await c.subscribe(topic, { qos });
+          await t.holdBurst(env.proxyUrl, other, topic, Array.from({ length: 50 }, (_, i) => `a${i}`), qos);
+          // All 50 frames, then the end of the stream, in one write.
+          await t.proxy(env.proxyUrl, "/end");
+          const connected = connects + 1;
+          await t.waitFor(() => connects === connected, 5000, "reconnected");
+          out[`first${qos}`] = events.splice(0);
+          await c.subscribe(topic, { qos });
+          // At QoS 1 more than the broker's 100 in flight: all arrive only if c acknowledges them.
+          const n = 150;
+          for (let i = 0; i < n; i++) other.publish(topic, `b${i}`, { qos: 1 });
+          await t.waitFor(() => events.length >= n, 5000, `the second burst (${events.length} of ${n})`).catch(() => {});
+          out[`second${qos}`] = events.splice(0).length;
+        }
+        return out;
       } finally {
         await c.end();
         await other.end();
       }
     });
-    assert.deepEqual(r.first, Array.from({ length: 50 }, (_, i) => `a${i}`).concat(["close"]));
-    assert.equal(r.second, 150);
+    const first = Array.from({ length: 50 }, (_, i) => `a${i}`).concat(["close"]);
+    assert.deepEqual(r, { first1: first, second1: 150, first0: first, second0: 150 });
   } finally {
     await proxy("/reset");
   }

@@ -90,16 +90,17 @@ export const t = {
   },
   /**
    * Has `publisher` publish each of `payloads` (strings) at QoS 1 to `topic` while the proxy at
-   * `controlUrl` holds what the broker sends its clients; returns once all of it is held. The
-   * subscribers behind the proxy get it in one write, a burst however the broker spaced it, when
-   * the proxy leaves the hold mode.
+   * `controlUrl` holds what the broker sends its clients; returns once all of it is held (for
+   * one subscriber behind the proxy, subscribed at `qos`). The subscribers behind the proxy get
+   * it in one write, a burst however the broker spaced it, when the proxy leaves the hold mode.
    */
-  async holdBurst(controlUrl, publisher, topic, payloads) {
+  async holdBurst(controlUrl, publisher, topic, payloads, qos = 1) {
     await t.proxy(controlUrl, "/mode/hold");
     await Promise.all(payloads.map((p) => publisher.publish(topic, p, { qos: 1 })));
     // Each in a WebSocket frame: 2 B header; PUBLISH 2 B fixed header, topic and its length,
-    // packet id, payload (ASCII here).
-    const bytes = payloads.reduce((sum, p) => sum + 2 + 2 + 2 + topic.length + 2 + p.length, 0);
+    // packet id (QoS 1 and 2), payload (ASCII here).
+    const id = qos > 0 ? 2 : 0;
+    const bytes = payloads.reduce((sum, p) => sum + 2 + 2 + 2 + topic.length + id + p.length, 0);
     for (const since = performance.now(); (await t.proxy(controlUrl, "/stats")).held < bytes; ) {
       if (performance.now() - since > 5000) throw new Error(`timed out waiting for ${bytes} B held`);
     }
