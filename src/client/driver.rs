@@ -117,7 +117,7 @@ struct State {
     flush_wanted: bool,
     /// A flush is due at the end of the burst of received frames (in a task
     /// after the frames already queued; the transport tells it).
-    macro_scheduled: bool,
+    burst_open: bool,
     /// The frame being handled opened that burst: the transport is to tell
     /// its end.
     burst_requested: bool,
@@ -268,7 +268,7 @@ impl Driver {
                 micro_scheduled: false,
                 commanding: false,
                 flush_wanted: false,
-                macro_scheduled: false,
+                burst_open: false,
                 burst_requested: false,
                 quiet_burst: false,
                 streaming: false,
@@ -502,7 +502,7 @@ impl Driver {
                     s.quiet_burst = false;
                     // At the end of this task: after the promise reactions of the
                     // burst's acks, whose new publishes then share the frame.
-                    s.macro_scheduled = false;
+                    s.burst_open = false;
                     s.schedule_flush();
                     return;
                 }
@@ -515,14 +515,15 @@ impl Driver {
             s.drain(notes);
         });
         // Answers to the frames of a burst wait for its end (`schedule_flush`);
-        // once more than one frame has been answered, the frames queued behind
-        // them wait too, and are handled together, warm, just before it.
+        // once more than one frame has been answered (or from the first, in a
+        // quiet burst), the frames queued behind them wait too, and are
+        // handled together, warm, just before it.
         let mut s = self.state.borrow_mut();
         let mut reply = 0;
         if std::mem::take(&mut s.burst_requested) {
             reply |= Reply::ANSWERING;
         }
-        if s.macro_scheduled && (s.answered_frames > 1 || s.quiet_burst) {
+        if s.burst_open && (s.answered_frames > 1 || s.quiet_burst) {
             reply |= Reply::HOLD;
         }
         reply
@@ -620,7 +621,7 @@ impl State {
         self.transport = None;
         self.quiet_burst = false;
         self.streaming = false;
-        if std::mem::take(&mut self.macro_scheduled) {
+        if std::mem::take(&mut self.burst_open) {
             self.queue_flush();
         }
     }
@@ -858,8 +859,8 @@ impl State {
     fn schedule_flush(&mut self) {
         // A guarding write (one no synchronous journal holds) goes in this
         // task even when a burst's flush is pending.
-        let joins_macro = self.macro_scheduled && !self.guarding && !self.lone_command();
-        if self.micro_scheduled || joins_macro {
+        let joins_burst = self.burst_open && !self.guarding && !self.lone_command();
+        if self.micro_scheduled || joins_burst {
             return;
         }
         if self.commanding {
@@ -868,9 +869,7 @@ impl State {
             return;
         }
         if self.receiving && !self.guarding {
-            self.macro_scheduled = true;
-            self.burst_requested = true;
-            self.answered_frames = 0;
+            self.open_burst(false);
             return;
         }
         self.queue_flush();
@@ -883,16 +882,23 @@ impl State {
     /// the frames after it over together. A lone message's burst finds none
     /// and costs one task per `QUIET_PROBE_MS` at most.
     fn open_quiet_burst(&mut self, now: u64) {
-        if self.macro_scheduled || self.session.pending_messages() > 0 {
+        if self.burst_open || self.session.pending_messages() > 0 {
             return;
         }
         if !self.streaming && now < self.quiet_probe_at.saturating_add(QUIET_PROBE_MS) {
             return;
         }
         self.quiet_probe_at = now;
-        self.macro_scheduled = true;
+        self.open_burst(true);
+    }
+
+    /// Opens a burst: its answers wait for its end, which the transport is
+    /// asked to tell once the frames already queued are handled; `quiet`:
+    /// opened by a frame needing no answer.
+    fn open_burst(&mut self, quiet: bool) {
+        self.burst_open = true;
         self.burst_requested = true;
-        self.quiet_burst = true;
+        self.quiet_burst = quiet;
         self.answered_frames = 0;
     }
 
@@ -1028,7 +1034,7 @@ impl State {
         // The flush saves the journal before it sends anything, and a page
         // being left saves it then (on_page_change): in a visible page the
         // records of every task before the flush share one item.
-        let flush_due = self.micro_scheduled || self.macro_scheduled;
+        let flush_due = self.micro_scheduled || self.burst_open;
         if self.journal_due || (self.page_visible && flush_due) {
             return;
         }
