@@ -138,8 +138,10 @@ export class Proxy {
     return this.#closeAll((client) => client.end());
   }
 
-  #closeAll(closeClient) {
+  /** Closes the connections `which` picks (all by default), counted as dropped. */
+  #closeAll(closeClient, which = () => true) {
     for (const c of [...this.conns]) {
+      if (!which(c)) continue;
       this.conns.delete(c);
       c.upstream.destroy();
       closeClient(c.client);
@@ -164,16 +166,7 @@ export class Proxy {
         if (c.held.length) c.client.write(Buffer.concat(c.held.splice(0)));
       }
     }
-    if (leavingBlackhole) {
-      for (const c of [...this.conns]) {
-        if (c.tainted) {
-          this.conns.delete(c);
-          c.client.destroy();
-          c.upstream.destroy();
-          this.counters.dropped++;
-        }
-      }
-    }
+    if (leavingBlackhole) this.#closeAll((client) => client.destroy(), (c) => c.tainted);
     return this.stats();
   }
 
