@@ -30,6 +30,8 @@ use tables::{Pending, TopicCache};
 
 #[wasm_bindgen(module = "/src/js/support.js")]
 extern "C" {
+    /// Promise `id`, made after the call that may settle it: settled
+    /// already if `promise_settle(id, ..)` came first.
     #[wasm_bindgen(js_name = promiseNew)]
     fn promise_new(id: u32) -> Promise;
     #[wasm_bindgen(js_name = promiseSettle)]
@@ -79,14 +81,20 @@ impl Drop for Settle {
     }
 }
 
-/// A new promise and the right to settle it.
-fn promise() -> (Promise, Settle) {
+/// Runs `call` with the right to settle a new promise, then makes that
+/// promise, so that a call settled before it returns (a QoS 0 publish sent
+/// at once) gets a settled promise and leaves no pending one or table entry
+/// in JS. An error from `call` is returned instead of the promise.
+fn promised(call: impl FnOnce(Settle) -> Result<(), JsValue>) -> Result<Promise, JsValue> {
     let id = LAST_PROMISE.with(|last| {
         let id = last.get().wrapping_add(1);
         last.set(id);
         id
     });
-    (promise_new(id), Settle { id })
+    let result = call(Settle { id });
+    // Made even on an error, to free what the call settled.
+    let promise = promise_new(id);
+    result.map(|()| promise)
 }
 
 /// The JavaScript-facing state of one client.
@@ -646,11 +654,7 @@ fn await_outcome(
 /// elsewhere.
 #[wasm_bindgen]
 pub fn connect(url: &str, options: JsValue) -> Promise {
-    let (p, settle) = promise();
-    if let Err(e) = build(url, &options, true, Some(settle)) {
-        return rejected(e);
-    }
-    p
+    promised(|settle| build(url, &options, true, Some(settle)).map(drop)).unwrap_or_else(rejected)
 }
 
 /// Returns a client at once and connects in the background, retrying per
@@ -717,9 +721,7 @@ impl Client {
             retain: flags & 4 != 0,
             properties,
         };
-        let (p, settle) = promise();
-        self.shared.submit(Deferred::Publish(message, settle))?;
-        Ok(p)
+        promised(|settle| self.shared.submit(Deferred::Publish(message, settle)))
     }
 
     fn subscribe_inner(&self, filters: &JsValue, opts: &JsValue) -> Result<Promise, JsValue> {
@@ -741,19 +743,19 @@ impl Client {
             subscriptions.push(Subscription { filter, options });
         }
         let properties = request_properties(opts, Request::Subscribe)?;
-        let (p, settle) = promise();
-        self.shared
-            .submit(Deferred::Subscribe(subscriptions, properties, settle))?;
-        Ok(p)
+        promised(|settle| {
+            self.shared
+                .submit(Deferred::Subscribe(subscriptions, properties, settle))
+        })
     }
 
     fn unsubscribe_inner(&self, filters: &JsValue, opts: &JsValue) -> Result<Promise, JsValue> {
         let filters = filters_of(filters)?;
         let properties = request_properties(opts, Request::Unsubscribe)?;
-        let (p, settle) = promise();
-        self.shared
-            .submit(Deferred::Unsubscribe(filters, properties, settle))?;
-        Ok(p)
+        promised(|settle| {
+            self.shared
+                .submit(Deferred::Unsubscribe(filters, properties, settle))
+        })
     }
 }
 

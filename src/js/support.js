@@ -338,17 +338,26 @@ export function connackInfo(sessionPresent, reasonCode, props) {
 }
 
 // Promises the wasm settles by number: making one costs one call, where
-// `new Promise` driven from Rust costs a closure and two function handles.
+// `new Promise` driven from Rust costs a closure and two function handles. The wasm makes a
+// promise after the call it answers, so it may have been settled already (a QoS 0 publish sent
+// at once): then its outcome waits here, and it is made settled.
 const settlers = new Map();
 
 export function promiseNew(id) {
-  return new Promise((resolve, reject) => settlers.set(id, [resolve, reject]));
+  const early = settlers.get(id);
+  if (early === undefined) return new Promise((resolve, reject) => settlers.set(id, [resolve, reject]));
+  settlers.delete(id);
+  const [how, value] = early;
+  return how === 0 ? Promise.resolve(value) : how === 1 ? Promise.reject(value) : new Promise(() => {});
 }
 
-// how: 0 resolves, 1 rejects, 2 forgets (the promise stays pending).
+// how: 0 resolves, 1 rejects, 2 forgets (the promise stays pending). Each id is settled once.
 export function promiseSettle(id, how, value) {
   const s = settlers.get(id);
-  if (s === undefined) return;
+  if (s === undefined) {
+    settlers.set(id, [how, value]);
+    return;
+  }
   settlers.delete(id);
   if (how < 2) s[how](value);
 }
