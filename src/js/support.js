@@ -188,8 +188,8 @@ export function sendBytes(ws, at, len) {
 // A socket's events to the wasm through one function, onEvent(len, code): code -4 the socket
 // opened, -3 it closed, -1 asks for room for a frame of len bytes (returns its address, kept
 // until a larger frame comes), a time (Date.now(), >= 0) hands over the frame of len bytes
-// copied there, -2 says a burst is through (below; len: how many frames were held). Reading the event and copying here spares
-// the wasm several calls per frame.
+// copied there, -2 says a burst is through (below; len: how many frames were held). Reading
+// the event and copying here spares the wasm several calls per frame.
 //
 // Handling a frame returns bits: 1 when the client answers it and wants to be told (code -2)
 // once the frames already queued behind it are handled, in a task posted now (it then sends the
