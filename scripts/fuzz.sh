@@ -31,7 +31,7 @@ echo "fuzz: cargo +nightly fuzz run $target for ${seconds}s ${dict[*]}"
 set +e
 timeout -k 30 $((seconds + 900)) \
   cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1 "${dict[@]}" 2>&1 |
-  grep -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED|RELOAD)|^".*" # Uses: [0-9]+$'
+  grep -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED|RELOAD)|^[[:space:]]+NEW_FUNC|^".*" # Uses: [0-9]+$'
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" != 0 ]; then

@@ -36,6 +36,15 @@ if ! { wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wb_version" 
   echo "install-deps: wasm-bindgen-cli built in $(($(date +%s) - started)) s"
 fi
 
+# cargo-fuzz for the fuzz stage (scripts/fuzz.sh). It needs a nightly toolchain, which cannot be
+# fetched here: installed only where one is already on the machine (about 1 minute). A failed
+# install is not fatal: the fuzz stage then says it skipped, and `cargo test` still replays the
+# committed corpus.
+if rustup toolchain list 2>/dev/null | grep -q '^nightly' && ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "install-deps: cargo install cargo-fuzz"
+  cargo install cargo-fuzz --locked --quiet || echo "install-deps: cargo-fuzz did not install; the fuzz stage will skip" >&2
+fi
+
 command -v node >/dev/null 2>&1 || {
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
