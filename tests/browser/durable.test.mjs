@@ -597,6 +597,8 @@ test("journal: a hidden page saves a publish made in a frame handler by the end 
       window.client = c;
       await c.subscribe(topic, { qos: 1 });
       const items = () => Object.keys(localStorage).filter((k) => k.includes(clientId) && k.includes(":out:")).length;
+      // Every publish is awaited before end(), which would reject one still unacknowledged.
+      const acks = [];
       // Publishes from inside a message handler (a received frame's task, whose flush waits
       // for a macrotask) and counts the journal items once that task's microtasks have run.
       const inHandler = (marker) =>
@@ -605,11 +607,11 @@ test("journal: a hidden page saves a publish made in a frame handler by the end 
             if (new TextDecoder().decode(payload) !== marker) return;
             c.off("message", h);
             const before = items();
-            c.publish(`${topic}/x`, marker, { qos: 1 });
+            acks.push(c.publish(`${topic}/x`, marker, { qos: 1 }));
             queueMicrotask(() => queueMicrotask(() => resolve({ before, after: items() })));
           };
           c.on("message", h);
-          c.publish(topic, marker, { qos: 1 });
+          acks.push(c.publish(topic, marker, { qos: 1 }));
         });
       const visible = await inHandler("visible");
       Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
@@ -617,6 +619,7 @@ test("journal: a hidden page saves a publish made in a frame handler by the end 
       const hidden = await inHandler("hidden");
       delete document.visibilityState;
       document.dispatchEvent(new Event("visibilitychange"));
+      await Promise.all(acks);
       await c.end();
       return { visible, hidden };
     }, { url: env.proxyWsUrl, clientId, topic });
