@@ -58,6 +58,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { startBroker } from "../tests/browser/broker.mjs";
+import { median, pairedValues, showValue, targetValues } from "./targets.mjs";
 import { connectPacket, encodePublishes, indexedPayload, subscribePacket } from "./page/raw-client.js";
 import { CHROMIUM, CHROMIUM_ARGS, launchBrowser, removeDir, tempProfileDir } from "../tests/browser/harness.mjs";
 
@@ -836,12 +837,6 @@ async function runResume(idb) {
 
 // ------------------------------------------------------------------ report
 
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 /** Median, min and max of `vals`; null for none. */
 function spread(vals) {
   return vals.length ? { median: median(vals), min: Math.min(...vals), max: Math.max(...vals), values: vals } : null;
@@ -851,16 +846,9 @@ function stats(list, metric) {
   return spread((list ?? []).filter((r) => r.ok).map((r) => r[metric]));
 }
 
-/**
- * a / b of the same run, for every run where both succeeded: adjacent jobs share the machine's
- * state of the moment, which drifts between runs by more than the clients differ.
- */
+/** a / b within each run (targets.mjs's pairedValues), as a spread. */
 function pairedRatios(a, b, metric) {
-  const out = [];
-  for (let i = 0; i < Math.min(a?.length ?? 0, b?.length ?? 0); i++) {
-    if (a[i].ok && b[i].ok) out.push(a[i][metric] / b[i][metric]);
-  }
-  return spread(out);
+  return spread(pairedValues(a, b, metric));
 }
 
 const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(v >= 10 ? 1 : 2));
@@ -918,31 +906,19 @@ function coldReport(summary) {
 }
 
 /**
- * The targets of issue 5, each judged run by run: the ratio (or value) within every run, its
- * median, and in how many runs it was met. Returned for the results JSON.
+ * The targets of issue 5 (targets.mjs), each judged run by run: the ratio (or value) within
+ * every run, its median, and in how many runs it was met. Returned for the results JSON.
  */
 function targetReport(sz) {
-  const ratios = (a, b, metric) => pairedRatios(a, b, metric)?.values ?? [];
-  const perRun = (key, metric, a, b) => ratios(results[key]?.[a], results[key]?.[b], metric);
-  const list = [
-    ...["pub-q0", "pub-q1", "pub-q2"].map((k) => [`publish QoS ${ITEMS[k].qos} >= 0.9x raw`, perRun(k, "rate", "wasmqtt", "raw"), (v) => v >= 0.9, "x"]),
-    ["receive QoS 0 >= 0.9x raw", perRun("recv-q0", "rate", "wasmqtt", "raw"), (v) => v >= 0.9, "x"],
-    ["receive QoS 1 >= 1.2x MQTT.js", perRun("recv-q1", "rate", "wasmqtt", "mqttjs"), (v) => v >= 1.2, "x"],
-    ["round trip QoS 0 p50 <= 1.1x raw", perRun("lat-q0", "p50us", "wasmqtt", "raw"), (v) => v <= 1.1, "x"],
-    ["IndexedDB >= 0.5x memory", ratios(results["persist-idb"]?.wasmqtt, results["persist-mem"]?.wasmqtt, "rate"), (v) => v >= 0.5, "x"],
-    [`resume + drain ${cfg.resumeN.toLocaleString("en-US")} < 2 s`, (results.resume?.wasmqtt ?? []).filter((r) => r.ok).map((r) => r.ms), (v) => v < 2000, " ms"],
-    ["size < 60 KB gzip", sz.wasmqtt ? [sz.wasmqtt.gzip] : [], (v) => v < 60000, " B"],
-  ];
   const out = [];
   log("\nTargets (issue 5), judged within each run: median of the runs' values, runs that meet it");
-  for (const [target, values, meets, unit] of list) {
+  for (const { target, values, meets, unit } of targetValues(results, cfg.resumeN, sz)) {
     if (!values.length) continue;
     const s = spread(values);
     const met = values.filter(meets).length;
-    const show = (v) => (unit === "x" ? `${v.toFixed(2)}x` : `${Math.round(v).toLocaleString("en-US")}${unit}`);
-    out.push({ target, median: s.median, min: s.min, max: s.max, runs: values.length, met, medianMeets: meets(s.median) });
-    const range = values.length > 1 ? ` [${show(s.min)}-${show(s.max)}]` : "";
-    log(`  ${target.padEnd(36)} ${show(s.median).padStart(9)}${range}  met in ${met} of ${values.length}${meets(s.median) ? "" : "  (median misses)"}`);
+    out.push({ target, median: s.median, min: s.min, max: s.max, runs: values.length, met, medianMeets: meets(s.median), values });
+    const range = values.length > 1 ? ` [${showValue(s.min, unit)}-${showValue(s.max, unit)}]` : "";
+    log(`  ${target.padEnd(36)} ${showValue(s.median, unit).padStart(9)}${range}  met in ${met} of ${values.length}${meets(s.median) ? "" : "  (median misses)"}`);
   }
   return out;
 }
