@@ -36,6 +36,9 @@ function medianInterval(values) {
   return [meds[Math.floor(0.025 * meds.length)], meds[Math.ceil(0.975 * meds.length) - 1]];
 }
 
+// Below this many runs a ratio's interval is too wide, or (one run) empty, to judge it by.
+const MIN_RUNS = 10;
+
 const pooled = new Map();
 const builds = new Set();
 console.log("file: build (wasm sha256), runs; per target the file's median");
@@ -58,7 +61,14 @@ console.log("\nPooled: median of all runs' values [95% interval of the median], 
 for (const { target, values, meets, unit } of pooled.values()) {
   const [lo, hi] = medianInterval(values);
   const met = values.filter(meets).length;
-  const verdict = meets(lo) && meets(hi) ? "met" : !meets(lo) && !meets(hi) ? "missed" : "undecided (the interval spans the threshold)";
+  const verdict =
+    values.length < MIN_RUNS && unit === "x"
+      ? `too few runs to judge (fewer than ${MIN_RUNS})`
+      : meets(lo) && meets(hi)
+        ? "met"
+        : !meets(lo) && !meets(hi)
+          ? "missed"
+          : "undecided (the interval spans the threshold)";
   console.log(
     `  ${target.padEnd(36)} ${showValue(median(values), unit).padStart(9)} [${showValue(lo, unit)}-${showValue(hi, unit)}]  ${met} of ${values.length}  ${verdict}`,
   );

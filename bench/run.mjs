@@ -32,6 +32,8 @@
 //                     of that size costs, to compare with the client's (bench/README.md, ninth round)
 //   --driver playwright   open the measured tab through playwright-core instead (the pitfall,
 //                     for comparison only: Playwright copies every WebSocket frame to Node)
+//   --check           exit with status 1 if any job failed or any client lost or duplicated a
+//                     message (correctness only: no speed target is judged; used by the CI's smoke run)
 //   --cpu             CPU time of every thread of Chromium and mosquitto between the page's start
 //                     and end hooks (/proc/*/task/*/schedstat), printed per message and process
 //   --profile         instead of the table: one run per client of pub-q0, pub-q1, recv-q0,
@@ -111,6 +113,7 @@ const cfg = {
   rawTouchKb: Number(opt("--raw-touch", "0")),
   counters: flag("--counters") || profileMode,
   cpu: flag("--cpu"),
+  check: flag("--check"),
   trace: flag("--trace"),
   jobTimeoutMs: 180000,
 };
@@ -973,6 +976,10 @@ function report(sz, brokerConf, idb) {
     log("lost / duplicated / failed runs (sums over runs):");
     for (const r of lossy) log(`  ${r.label}: ${cols.map((c) => `${CLIENT_NAMES[c]} ${r.lost[c]}/${r.dup[c]}/${r.failed[c]}`).join(", ")}`);
   } else if (rows.length) log("lost / duplicated: none in any run");
+  if (cfg.check && lossy.length) {
+    log("check: FAILED (a run failed, or lost or duplicated messages)");
+    process.exitCode = 1;
+  }
   if (cfg.cpu) cpuReport(summary);
   if (cfg.warm > 0 && rows.length) coldReport(summary);
 
