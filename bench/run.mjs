@@ -30,6 +30,9 @@
 //   --raw-touch KB    the raw client reads each 64-byte line of KB kilobytes of its own, in a random
 //                     chain, on every frame it receives (default 0): what a per-frame working set
 //                     of that size costs, to compare with the client's (bench/README.md, ninth round)
+//   --raw-spin US     in the latency scenarios, the raw client keeps the page's thread busy for US
+//                     microseconds after each send (default 0): what a client's work after its send
+//                     costs the round trip on this machine (bench/README.md, fourteenth round)
 //   --driver playwright   open the measured tab through playwright-core instead (the pitfall,
 //                     for comparison only: Playwright copies every WebSocket frame to Node)
 //   --check           exit with status 1 if any job failed or any client lost or duplicated a
@@ -111,6 +114,7 @@ const cfg = {
   driver: opt("--driver", "plain"),
   rawMode: opt("--raw-mode", "task"),
   rawTouchKb: Number(opt("--raw-touch", "0")),
+  rawSpinUs: Number(opt("--raw-spin", "0")),
   counters: flag("--counters") || profileMode,
   cpu: flag("--cpu"),
   check: flag("--check"),
@@ -553,6 +557,7 @@ function baseJob(client, extra) {
     payload: cfg.payload,
     rawMode: cfg.rawMode,
     rawTouchKb: cfg.rawTouchKb,
+    rawSpinUs: cfg.rawSpinUs,
     counters: cfg.counters,
     warm: client === "wasmqtt-b" ? cfg.warmB : cfg.warm,
     ...extra,
@@ -1065,6 +1070,7 @@ async function main() {
   log(`harness ${harness.url}; chromium ${cfg.driver === "playwright" ? "through playwright-core (instrumented: the pitfall)" : "as a plain child process (no DevTools client while measuring)"}${profileMode ? " with --remote-debugging-pipe for the profiler" : ""}`);
   log(`runs ${cfg.runs}, n ${cfg.n}, latency n ${cfg.latN}, QoS 1/2 window ${cfg.inflight}, QoS 0 window ${cfg.window0}, clients ${cfg.clients.join(" ")}`);
   if (cfg.rawTouchKb > 0) log(`the raw client touches ${cfg.rawTouchKb} KB of its own per received frame (--raw-touch): not the ceiling`);
+  if (cfg.rawSpinUs > 0) log(`the raw client's round trips keep its thread busy ${cfg.rawSpinUs} us after each send (--raw-spin): not the ceiling`);
   await restartBrowser();
 
   try {

@@ -539,6 +539,8 @@ const rawScenarios = {
       gotAck = qos === 0;
       t0 = starts[k] = now();
       c.sendBatch(batch, k, k + 1);
+      // --raw-spin: work after the send, as a client's own (its promise, its bookkeeping).
+      if (job.rawSpinUs > 0) for (const end = now() + job.rawSpinUs / 1000; now() < end; );
     };
     c.onPublish = (d, o) => {
       if (indexAt(d, o) === k) {
