@@ -180,6 +180,7 @@ pub struct Decoder {
 
 /// Spare allocations kept at most, and the largest kept: enough for the
 /// PUBLISHes of one received frame, without holding on to a large payload.
+/// (support.js joins held frames 16 at a time to match: keep them in step.)
 const SPARES: usize = 16;
 const SPARE_MAX_BYTES: usize = 64 * 1024;
 
