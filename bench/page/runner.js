@@ -490,9 +490,8 @@ const rawScenarios = {
     c.onPublish = (d, o) => cnt.add(indexAt(d, o));
     c.onAck = () => acked++;
     const done = qos === 0 ? () => cnt.got : () => acked;
-    let started = false;
-    c.afterFrame = () => {
-      if (!started) return;
+    // Set once the first batch is out, and only if some are left (not at QoS 0, where all go at once).
+    const afterFrame = () => {
       const room = Math.min(n, done() + W) - sent;
       if (room >= minBatch || (room > 0 && sent + room === n)) {
         c.sendBatch(batch, sent, sent + room);
@@ -504,7 +503,7 @@ const rawScenarios = {
     const first = Math.min(n, W);
     c.sendBatch(batch, 0, first);
     sent = first;
-    started = true;
+    if (sent < n) c.afterFrame = afterFrame;
     const ok = await Promise.race([doneP.then(() => true), until(() => finished, () => cnt.got + acked)]);
     const t1 = ok && finished ? cnt.tLast : now();
     await hook("end");
