@@ -722,6 +722,44 @@ function summarizeTrace(label, events, n) {
   printTally(per);
   log(`  renderer main thread, named events (per message: count, us; nested events overlap):`);
   printTally(inner);
+  framesAfterPostedTask(events);
+}
+
+/**
+ * The page's frame tasks (Blink's `PostDispatchNextMessageFromPipe`, one received WebSocket frame
+ * each) by their place after the last task the client posted itself (a `MessagePort` task,
+ * `Notify`: a burst's end, or the raw client's reaction): mean time, the JavaScript in it
+ * (`v8.callFunction`: the client's handler, its microtasks and the counters' listeners) and the
+ * rest (the browser's own work). If a client's work made the browser's per-frame work dearer, the
+ * two clients would differ at the same place; the last rows are the steady state.
+ */
+function framesAfterPostedTask(events) {
+  const calls = new Map();
+  for (const e of events) if (e.name === "v8.callFunction") calls.set(`${e.pid}:${e.tid}`, (calls.get(`${e.pid}:${e.tid}`) ?? 0) + 1);
+  const page = [...calls].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (page === undefined) return;
+  const mine = events.filter((e) => e.ph === "X" && `${e.pid}:${e.tid}` === page).sort((a, b) => a.ts - b.ts);
+  const js = mine.filter((e) => e.name === "v8.callFunction");
+  const places = ["1", "2", "3", "4-8", "9-64", "65+"];
+  const rows = new Map(places.map((k) => [k, { count: 0, us: 0, js: 0 }]));
+  let since = -1; // no posted task seen yet
+  let j = 0;
+  for (const t of mine) {
+    if (!t.cat.includes("toplevel") || t.name !== "ThreadControllerImpl::RunTask") continue;
+    const src = t.args?.src_func;
+    if (src === "Notify") since = 0;
+    if (src !== "PostDispatchNextMessageFromPipe" || since < 0) continue;
+    since++;
+    const row = rows.get(since <= 3 ? String(since) : since <= 8 ? "4-8" : since <= 64 ? "9-64" : "65+");
+    while (j < js.length && js[j].ts < t.ts) j++;
+    for (let k = j; k < js.length && js[k].ts < t.ts + t.dur; k++) row.js += js[k].dur;
+    row.count++;
+    row.us += t.dur;
+  }
+  log(`  frame tasks by place after the client's last posted task (count; mean us: all / JavaScript / the rest):`);
+  for (const [k, r] of rows) {
+    if (r.count) log(`    ${k.padStart(5)} ${String(r.count).padStart(7)} ${(r.us / r.count).toFixed(1).padStart(7)} ${(r.js / r.count).toFixed(1).padStart(7)} ${((r.us - r.js) / r.count).toFixed(1).padStart(7)}`);
+  }
 }
 
 function summarizeProfile(label, profile) {
