@@ -51,7 +51,7 @@ for (const f of files) {
     if (!t.values.length) continue;
     if (!pooled.has(t.target)) pooled.set(t.target, { ...t, values: [] });
     pooled.get(t.target).values.push(...t.values);
-    cells.push(`${t.target.replace(/ [<>]=? .*/, "")} ${showValue(median(t.values), t.unit)}`);
+    cells.push(`${t.target.replace(/ [<>]=? [^,]*/, "")} ${showValue(median(t.values), t.unit)}`);
   }
   console.log(`  ${f}: ${build}, ${r.config?.runs ?? "?"} runs; ${cells.join("; ")}`);
 }
@@ -70,6 +70,6 @@ for (const { target, values, meets, unit } of pooled.values()) {
           ? "missed"
           : "undecided (the interval spans the threshold)";
   console.log(
-    `  ${target.padEnd(36)} ${showValue(median(values), unit).padStart(9)} [${showValue(lo, unit)}-${showValue(hi, unit)}]  ${met} of ${values.length}  ${verdict}`,
+    `  ${target.padEnd(46)} ${showValue(median(values), unit).padStart(9)} [${showValue(lo, unit)}-${showValue(hi, unit)}]  ${met} of ${values.length}  ${verdict}`,
   );
 }

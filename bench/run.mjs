@@ -19,7 +19,10 @@
 //                     as `cold` (default 2000; 0: measure the fresh page, as before 2026-11-27)
 //   --warm-b N        the warm-up of client "wasmqtt-b" only (default: --warm): with --pkg-b set
 //                     to the same build, a paired measure of what the warm-up changes
-//   --only a,b        scenarios to run (pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,recv-q0,recv-q1,persist,resume)
+//   --only a,b        scenarios to run (pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,lat-q0-mix,recv-q0,recv-q1,
+//                     persist,resume); lat-q0-mix: one job per run in which every client makes its
+//                     round trips, alternated in blocks (runner.js latencyMix)
+//   --block N         round trips per client and block in lat-q0-mix (default 200)
 //   --clients a,b     clients to run (wasmqtt,mqttjs,raw)
 //   --out FILE        results JSON (default bench/results.json for a full run, bench/results-partial.json
 //                     with --only, --clients or --quick)
@@ -97,7 +100,7 @@ const cfg = {
   clients: opt("--clients", "wasmqtt,mqttjs,raw")
     .split(",")
     .flatMap((c) => (c === "wasmqtt" && flag("--pkg-b") ? [c, "wasmqtt-b"] : [c])),
-  only: opt("--only", profileMode ? "pub-q0,pub-q1,recv-q0,recv-q1,lat-q0" : "pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,recv-q0,recv-q1,persist,resume").split(","),
+  only: opt("--only", profileMode ? "pub-q0,pub-q1,recv-q0,recv-q1,lat-q0" : "pub-q0,pub-q1,pub-q2,lat-q0,lat-q1,lat-q0-mix,recv-q0,recv-q1,persist,resume").split(","),
   // bench/results.json is the published full run; a partial run (--only, --clients, --quick)
   // writes beside it unless --out says otherwise.
   out: path.resolve(
@@ -113,6 +116,7 @@ const cfg = {
   pkgB: opt("--pkg-b", null) && path.resolve(opt("--pkg-b")),
   driver: opt("--driver", "plain"),
   rawMode: opt("--raw-mode", "task"),
+  block: Number(opt("--block", 200)),
   rawTouchKb: Number(opt("--raw-touch", "0")),
   rawSpinUs: Number(opt("--raw-spin", "0")),
   counters: flag("--counters") || profileMode,
@@ -483,6 +487,8 @@ const ITEMS = {
   "pub-q2": { title: "publish to self, QoS 2", scenario: "pubSelf", qos: 2, metric: "rate", unit: "msg/s", better: "higher" },
   "lat-q0": { title: "round trip QoS 0", scenario: "latency", qos: 0, metric: ["p50us", "p99us"], unit: "us", better: "lower" },
   "lat-q1": { title: "round trip QoS 1", scenario: "latency", qos: 1, metric: ["p50us", "p99us"], unit: "us", better: "lower" },
+  // All clients in one job, their round trips alternated in blocks (runner.js latencyMix).
+  "lat-q0-mix": { title: "round trip QoS 0, alternated", scenario: "latencyMix", qos: 0, metric: ["p50us", "p99us"], unit: "us", better: "lower", mix: true },
   "recv-q0": { title: "receive only, QoS 0", scenario: "recv", qos: 0, metric: "rate", unit: "msg/s", better: "higher" },
   "recv-q1": { title: "receive only, QoS 1", scenario: "recv", qos: 1, metric: "rate", unit: "msg/s", better: "higher" },
 };
@@ -811,6 +817,22 @@ async function runItem(key, client) {
   if (r.cpu) log(`           CPU us/msg: ${Object.entries(r.cpu).map(([k, us]) => `${k} ${us.toFixed(1)}`).join(", ")}`);
 }
 
+/**
+ * One job for all clients: cfg.latN round trips each, alternated in blocks of cfg.block in one
+ * page, recorded per client as that run's result (so the per-run ratios pair within the job).
+ */
+async function runMix(key, run) {
+  const it = ITEMS[key];
+  const mix = clientOrder(run);
+  const job = baseJob("mix", { scenario: it.scenario, qos: it.qos, n: cfg.latN, mix, block: cfg.block, warm: cfg.warm });
+  const r = await runJob(job, profileHooks(`mix-${key}`, cfg.latN * mix.length));
+  for (const c of mix) {
+    const cr = r.ok ? r.clients[c] : r;
+    record(key, c, cr);
+    log(`  ${key.padEnd(8)} ${CLIENT_NAMES[c].padEnd(8)} ${describe(cr)}`);
+  }
+}
+
 async function idbProbe() {
   const r = await runJob(baseJob("wasmqtt", { scenario: "idbProbe", n: 20 }));
   if (!r.ok) return { available: false, note: `probe failed: ${r.error}` };
@@ -911,7 +933,8 @@ const summaryRow = (summary, key) => summary[key] ?? summary[`${key}-p50us`];
 function cpuReport(summary) {
   log("CPU per message, median of runs (us): page main thread / all processes");
   for (const key of Object.keys(ITEMS)) {
-    if (!results[key]) continue;
+    // A mixed job's CPU time is all its clients' together.
+    if (!results[key] || ITEMS[key].mix) continue;
     const row = summaryRow(summary, key);
     const cells = [];
     row.cpu = {};
@@ -936,7 +959,7 @@ function coldReport(summary) {
   log(`Fresh page (each job's untimed warm-up: its first ${cfg.warm} messages, or ${Math.ceil(cfg.warm / 10)} round trips), median of runs:`);
   for (const key of Object.keys(ITEMS)) {
     const row = summaryRow(summary, key);
-    if (!row) continue;
+    if (!row || ITEMS[key].mix) continue;
     const m = ITEMS[key].scenario === "latency" ? "p50us" : "rate";
     row.coldPage = {};
     const cells = [];
@@ -964,7 +987,7 @@ function targetReport(sz) {
     const met = values.filter(meets).length;
     out.push({ target, median: s.median, min: s.min, max: s.max, runs: values.length, met, medianMeets: meets(s.median), values });
     const range = values.length > 1 ? ` [${showValue(s.min, unit)}-${showValue(s.max, unit)}]` : "";
-    log(`  ${target.padEnd(36)} ${showValue(s.median, unit).padStart(9)}${range}  met in ${met} of ${values.length}${meets(s.median) ? "" : "  (median misses)"}`);
+    log(`  ${target.padEnd(46)} ${showValue(s.median, unit).padStart(9)}${range}  met in ${met} of ${values.length}${meets(s.median) ? "" : "  (median misses)"}`);
   }
   return out;
 }
@@ -993,6 +1016,7 @@ function report(sz, brokerConf, idb) {
       wasmqttVsRawPerRun: pairedRatios(results[key]?.wasmqtt, results[key]?.raw, m),
       mqttjsVsRaw: ratio("mqttjs", "raw"),
       bVsA: ratio("wasmqtt-b", "wasmqtt"),
+      bVsAPerRun: pairedRatios(results[key]?.["wasmqtt-b"], results[key]?.wasmqtt, m),
       lost: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).reduce((a, r) => a + (r.lost ?? 0), 0)])),
       dup: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).reduce((a, r) => a + (r.dup ?? 0), 0)])),
       failed: Object.fromEntries(cfg.clients.map((c) => [c, (results[key]?.[c] ?? []).filter((r) => !r.ok).length])),
@@ -1012,7 +1036,7 @@ function report(sz, brokerConf, idb) {
     const rt = (x) => (x == null ? "-" : `${x.toFixed(2)}x`);
     const perRun = r.wasmqttVsRawPerRun;
     const paired = perRun ? `${rt(perRun.median)} [${rt(perRun.min)}-${rt(perRun.max)}]` : "-";
-    log(line([r.label, ...cols.map((c) => cell(r[c])), rt(r.wasmqttVsMqttjs), rt(r.wasmqttVsRaw), rt(r.mqttjsVsRaw), paired, ...(cfg.pkgB ? [`b/a ${rt(r.bVsA)}`] : [])]));
+    log(line([r.label, ...cols.map((c) => cell(r[c])), rt(r.wasmqttVsMqttjs), rt(r.wasmqttVsRaw), rt(r.mqttjsVsRaw), paired, ...(cfg.pkgB ? [`b/a ${rt(r.bVsA)}, per run ${r.bVsAPerRun ? `${rt(r.bVsAPerRun.median)} [${rt(r.bVsAPerRun.min)}-${rt(r.bVsAPerRun.max)}]` : "-"}`] : [])]));
   }
   const lossy = rows.filter((r) => cols.some((c) => r.lost[c] || r.dup[c] || r.failed[c]));
   if (lossy.length) {
@@ -1126,7 +1150,8 @@ async function main() {
       log(`run ${run}/${cfg.runs}`);
       for (const key of Object.keys(ITEMS)) {
         if (!cfg.only.includes(key)) continue;
-        for (const c of clientOrder(run)) await runItem(key, c);
+        if (ITEMS[key].mix) await runMix(key, run);
+        else for (const c of clientOrder(run)) await runItem(key, c);
       }
       if (cfg.clients.includes("wasmqtt")) {
         if (cfg.only.includes("persist")) await runPersist(idb);

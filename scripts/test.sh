@@ -173,7 +173,7 @@ stop_servers
 # duplicated message or a failed job fails the stage; no speed target is judged here.
 if [ "$pkg_ok" = 1 ]; then
   stage bench-smoke 600 bash -c 'node bench/run.mjs --quick --n 1000 --warm 200 \
-    --only pub-q0,pub-q1,pub-q2,lat-q0,recv-q1 --check --out "$1" && node bench/pool.mjs "$1"' \
+    --only pub-q0,pub-q1,pub-q2,lat-q0,lat-q0-mix,recv-q1 --check --out "$1" && node bench/pool.mjs "$1"' \
     _ "$tmp/bench-smoke.json"
 else
   skip_stage bench-smoke "pkg/ did not build"

@@ -157,7 +157,7 @@ function percentile(sorted, p) {
 function splitRoundTrips(starts, handled) {
   if (!currentJob.counters) return undefined;
   const { sent, arrived } = frameTimes;
-  const parts = { beforeSend: [], network: [], afterFrame: [], inSend: frameTimes.inSend };
+  const parts = { beforeSend: [], network: [], afterFrame: [], inSend: [] };
   let si = 0;
   let ai = 0;
   for (let k = 0; k < starts.length; k++) {
@@ -167,6 +167,7 @@ function splitRoundTrips(starts, handled) {
     parts.beforeSend.push(sent[si] - starts[k]);
     parts.network.push(arrived[ai] - sent[si]);
     parts.afterFrame.push(handled[k] - arrived[ai]);
+    parts.inSend.push(frameTimes.inSend[si]);
   }
   return Object.fromEntries(Object.entries(parts).map(([name, v]) => [name, latencyStats(v)]));
 }
@@ -195,21 +196,22 @@ function slowByTenth(lat) {
 
 const OPTS = [{ qos: 0 }, { qos: 1 }, { qos: 2 }];
 
-let wasmqttModule = null;
-// The job's build: /pkg/, or /pkg-b/ for the candidate client "wasmqtt-b" (run.mjs --pkg-b).
-async function loadWasmqtt() {
-  if (!wasmqttModule) {
-    const m = await import(currentJob.client === "wasmqtt-b" ? "/pkg-b/wasmqtt.js" : "/pkg/wasmqtt.js");
+const wasmqttModules = {};
+// A client's build: /pkg/, or /pkg-b/ for the candidate client "wasmqtt-b" (run.mjs --pkg-b).
+// Both may run in one page (the alternated round trips).
+async function loadWasmqtt(client) {
+  if (!wasmqttModules[client]) {
+    const m = await import(client === "wasmqtt-b" ? "/pkg-b/wasmqtt.js" : "/pkg/wasmqtt.js");
     await m.default();
-    wasmqttModule = m;
+    wasmqttModules[client] = m;
   }
-  return wasmqttModule;
+  return wasmqttModules[client];
 }
 
 const adapters = {
   "wasmqtt-b": (job, extra) => adapters.wasmqtt(job, extra),
   async wasmqtt(job, extra = {}) {
-    const m = await loadWasmqtt();
+    const m = await loadWasmqtt(job.client);
     const c = await m.connect(job.url, {
       clientId: job.clientId,
       maxInflight: job.window,
@@ -314,39 +316,7 @@ const apiScenarios = {
   },
 
   /** n sequential round trips: publish one, wait for it (and its ack at QoS 1/2), repeat. */
-  async latency(job) {
-    const c = await adapters[job.client](job);
-    const { n, qos } = job;
-    let want = -1;
-    let tRecv = 0;
-    let wake = null;
-    c.onMessage((p) => {
-      if (indexAt(p, 0) === want) {
-        tRecv = now();
-        wake?.();
-      }
-    });
-    await c.subscribe(job.topic, qos);
-    const payloads = Array.from({ length: n }, (_, i) => payloadOf(i));
-    const lat = new Float64Array(n);
-    const starts = new Float64Array(n);
-    const handled = new Float64Array(n);
-    await hook("start");
-    for (let k = 0; k < n; k++) {
-      want = k;
-      tRecv = 0;
-      const received = new Promise((r) => (wake = r));
-      const t0 = now();
-      const acked = c.publishAsync(job.topic, payloads[k], qos);
-      await Promise.all([received, acked]);
-      lat[k] = tRecv - t0;
-      starts[k] = t0;
-      handled[k] = tRecv;
-    }
-    await hook("end");
-    await c.end();
-    return { ok: true, ...latencyStats(lat), slowByTenth: slowByTenth(lat), split: splitRoundTrips(starts, handled), isolated: self.crossOriginIsolated };
-  },
+  latency: (job) => latencyJob(job, apiRoundTrips),
 
   /** Subscribe, tell the harness (which publishes n messages over TCP), count until all arrive. */
   async recv(job) {
@@ -398,7 +368,7 @@ const wasmqttScenarios = {
 
   /** Broker down: queue n QoS 1 messages (durably, per the API), then the page reloads. */
   async resumeStore(job) {
-    const m = await loadWasmqtt();
+    const m = await loadWasmqtt(job.client);
     const before = await idbNames();
     const c = m.createClient(job.url, {
       clientId: job.clientId,
@@ -428,7 +398,7 @@ const wasmqttScenarios = {
    * ('delivered' events; the outbox is empty).
    */
   async resumeDrain(job) {
-    const m = await loadWasmqtt();
+    const m = await loadWasmqtt(job.client);
     await hook("start");
     const t0 = now();
     const c = await m.connect(job.url, {
@@ -513,52 +483,7 @@ const rawScenarios = {
     return { ok: true, ms, rate: (cnt.got / ms) * 1000, received: cnt.got, lost: n - cnt.got, dup: cnt.dup, bad: cnt.bad, frames: c.frames, sends: c.sends };
   },
 
-  async latency(job) {
-    const c = await RawClient.connect(job.url, job.clientId, job.rawTouchKb);
-    const { n, qos } = job;
-    await c.subscribe(job.topic, qos);
-    const batch = encodePublishes(job.topic, qos, n, payloadOf);
-    const lat = new Float64Array(n);
-    const starts = new Float64Array(n);
-    let k = 0;
-    let t0 = 0;
-    let gotMsg = false;
-    let gotAck = qos === 0;
-    let resolveDone;
-    const doneP = new Promise((r) => (resolveDone = r));
-    const next = () => {
-      if (!gotMsg || !gotAck) return;
-      c.flush(); // the PUBACK for the incoming message leaves before the next PUBLISH
-      k++;
-      if (k === n) {
-        resolveDone();
-        return;
-      }
-      gotMsg = false;
-      gotAck = qos === 0;
-      t0 = starts[k] = now();
-      c.sendBatch(batch, k, k + 1);
-      // --raw-spin: work after the send, as a client's own (its promise, its bookkeeping).
-      if (job.rawSpinUs > 0) for (const end = now() + job.rawSpinUs / 1000; now() < end; );
-    };
-    c.onPublish = (d, o) => {
-      if (indexAt(d, o) === k) {
-        lat[k] = now() - t0;
-        gotMsg = true;
-      }
-    };
-    c.onAck = () => (gotAck = true);
-    // Decide after the frame: its PUBACK for the incoming message goes out (flush) before the next publish.
-    c.afterFrame = next;
-    await hook("start");
-    t0 = starts[0] = now();
-    c.sendBatch(batch, 0, 1);
-    await doneP;
-    await hook("end");
-    c.end();
-    const split = splitRoundTrips(starts, starts.map((t, i) => t + lat[i]));
-    return { ok: true, ...latencyStats(lat), slowByTenth: slowByTenth(lat), split, isolated: self.crossOriginIsolated };
-  },
+  latency: (job) => latencyJob(job, rawRoundTrips),
 
   async recv(job) {
     const c = await RawClient.connect(job.url, job.clientId, job.rawTouchKb);
@@ -578,6 +503,147 @@ const rawScenarios = {
     return { ok: true, ms, rate: ((cnt.got - 1) / ms) * 1000, received: cnt.got, lost: n - cnt.got, dup: cnt.dup, frames: c.frames, sends: c.sends };
   },
 };
+
+// ------------------------------------------------------------------ round trips
+
+/**
+ * A client's sequential round trips (publish message k, wait for it and, at QoS 1/2, its ack;
+ * then k + 1), for `size` messages: `run(from, to)` makes round trips from..to-1 and resolves
+ * after the last, recording in `lat`, `starts` and `handled` (ms). API clients await the
+ * message and the publish's promise; the raw client reacts in its frame handler.
+ */
+async function apiRoundTrips(job, size) {
+  const c = await adapters[job.client](job);
+  const { qos } = job;
+  let want = -1;
+  let tRecv = 0;
+  let wake = null;
+  c.onMessage((p) => {
+    if (indexAt(p, 0) === want) {
+      tRecv = now();
+      wake?.();
+    }
+  });
+  await c.subscribe(job.topic, qos);
+  const payloads = Array.from({ length: size }, (_, i) => payloadOf(i));
+  const lat = new Float64Array(size);
+  const starts = new Float64Array(size);
+  const handled = new Float64Array(size);
+  const run = async (from, to) => {
+    for (let k = from; k < to; k++) {
+      want = k;
+      tRecv = 0;
+      const received = new Promise((r) => (wake = r));
+      const t0 = now();
+      const acked = c.publishAsync(job.topic, payloads[k], qos);
+      await Promise.all([received, acked]);
+      lat[k] = tRecv - t0;
+      starts[k] = t0;
+      handled[k] = tRecv;
+    }
+  };
+  return { run, lat, starts, handled, end: () => c.end() };
+}
+
+async function rawRoundTrips(job, size) {
+  const c = await RawClient.connect(job.url, job.clientId, job.rawTouchKb);
+  const { qos } = job;
+  await c.subscribe(job.topic, qos);
+  const batch = encodePublishes(job.topic, qos, size, payloadOf);
+  const lat = new Float64Array(size);
+  const starts = new Float64Array(size);
+  let k = 0;
+  let stop = 0;
+  let t0 = 0;
+  let gotMsg = false;
+  let gotAck = false;
+  let resolveRun = null;
+  const send = () => {
+    gotMsg = false;
+    gotAck = qos === 0;
+    t0 = starts[k] = now();
+    c.sendBatch(batch, k, k + 1);
+  };
+  const next = () => {
+    if (!gotMsg || !gotAck) return;
+    c.flush(); // the PUBACK for the incoming message leaves before the next PUBLISH
+    if (++k === stop) return resolveRun();
+    send();
+    // --raw-spin: work after the send, as a client's own (its promise, its bookkeeping).
+    if (job.rawSpinUs > 0) for (const end = now() + job.rawSpinUs / 1000; now() < end; );
+  };
+  c.onPublish = (d, o) => {
+    if (indexAt(d, o) === k && k < stop) {
+      lat[k] = now() - t0;
+      gotMsg = true;
+    }
+  };
+  c.onAck = () => (gotAck = true);
+  // Decide after the frame: its PUBACK for the incoming message goes out (flush) before the next publish.
+  c.afterFrame = next;
+  const run = (from, to) =>
+    new Promise((resolve) => {
+      resolveRun = resolve;
+      k = from;
+      stop = to;
+      send();
+    });
+  return {
+    run,
+    lat,
+    starts,
+    get handled() {
+      return starts.map((t, i) => t + lat[i]);
+    },
+    end: () => c.end(),
+  };
+}
+
+/** The latency scenario: job.n round trips in one go, timed between the hooks. */
+async function latencyJob(job, roundTrips) {
+  const rt = await roundTrips(job, job.n);
+  await hook("start");
+  await rt.run(0, job.n);
+  await hook("end");
+  await rt.end();
+  const { lat } = rt;
+  return { ok: true, ...latencyStats(lat), slowByTenth: slowByTenth(lat), split: splitRoundTrips(rt.starts, rt.handled), isolated: self.crossOriginIsolated };
+}
+
+/**
+ * Round trips of several clients in one page, alternated in blocks of job.block (each block
+ * order rotated by one place), so that every client's round trips are spread over the same
+ * seconds: the machine's drift between jobs (tens of us in the p50 here) falls on all alike.
+ * Each client first makes job.warm round trips (untimed, alternated too), then job.n timed
+ * ones. Returns per client the latency statistics of its timed round trips.
+ */
+async function latencyMix(job) {
+  const loops = [];
+  for (const client of job.mix) {
+    const sub = { ...job, client, topic: `${job.topic}/${client}`, clientId: `${job.clientId}-${client}` };
+    loops.push(await (client === "raw" ? rawRoundTrips : apiRoundTrips)(sub, job.warm + job.n));
+  }
+  const alternate = async (from, to) => {
+    for (let b = 0, at = from; at < to; b++, at += job.block) {
+      for (let i = 0; i < loops.length; i++) await loops[(i + b) % loops.length].run(at, Math.min(to, at + job.block));
+    }
+  };
+  await alternate(0, job.warm);
+  await hook("start");
+  await alternate(job.warm, job.warm + job.n);
+  await hook("end");
+  for (const l of loops) await l.end();
+  const clients = {};
+  job.mix.forEach((client, i) => {
+    const { lat, starts, handled } = loops[i];
+    const timed = lat.subarray(job.warm);
+    // Blocks run one at a time, so the sends and frames after a round trip's start are its
+    // client's: the split pairs them by time as in a job of one client.
+    const split = splitRoundTrips(starts.subarray(job.warm), handled.subarray(job.warm));
+    clients[client] = { ok: true, ...latencyStats(timed), slowByTenth: slowByTenth(timed), split };
+  });
+  return { ok: true, clients };
+}
 
 // ------------------------------------------------------------------ main loop
 
@@ -613,6 +679,7 @@ async function warmUp(job) {
 }
 
 function scenarioFor(job) {
+  if (job.scenario === "latencyMix") return latencyMix;
   if (job.client === "raw") return rawScenarios[job.scenario];
   if (job.client.startsWith("wasmqtt") && wasmqttScenarios[job.scenario]) return wasmqttScenarios[job.scenario];
   return apiScenarios[job.scenario];
