@@ -265,6 +265,14 @@ export function onSocket(ws, onEvent) {
   };
 }
 
+// Runs f in a microtask, as a reaction to a settled promise: Blink's queueMicrotask cost
+// 1.6-2.7 us a call in a chain of them here, a promise reaction 0.1 us. (f must not throw: its
+// exception would be an unhandled rejection instead of an error event.)
+const settled = Promise.resolve();
+export function microtask(f) {
+  settled.then(f);
+}
+
 // Runs f in a task of its own, after the tasks already queued (a MessageChannel post: a
 // setTimeout(0) chain is clamped to 4 ms). One channel for all: tasks run in posting order.
 const tasks = [];

@@ -165,6 +165,42 @@ test("a publish is sent within the call; the publishes after it in the same task
   assert.deepEqual(r.texts, ["first", ...Array.from({ length: 10 }, (_, i) => `m${i}`), "x", "y"]);
 });
 
+test("a command sent at once queues no task of its own: the next, in a later task with nothing received between, leaves at the end of its task", async () => {
+  const r = await inPage(async ({ env }) => {
+    const c = await wasmqtt.connect(env.wsUrl);
+    // Nobody subscribes to it: no frame comes back between the publishes.
+    const topic = t.uid("unheard");
+    const recorder = t.recordFrames();
+    const frames = recorder.list;
+    const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+    // The CONNACK's quiet burst ends in a posted task, whose flush counts as one: let it pass
+    // (posted messages run in order).
+    await new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = resolve;
+      channel.port2.postMessage(null);
+    });
+    try {
+      const counts = [];
+      for (const text of ["a", "b", "c"]) {
+        const before = frames.length;
+        const p = c.publish(topic, text);
+        const inCall = frames.length - before;
+        await p;
+        counts.push([inCall, frames.length - before]);
+        await nextTask();
+      }
+      return counts;
+    } finally {
+      recorder.restore();
+      await c.end();
+    }
+  });
+  assert.deepEqual(r[0], [1, 1], "the first is sent within publish()");
+  assert.deepEqual(r[1], [0, 1], "the next, with nothing received since, at the end of its task");
+  assert.deepEqual(r[2], [1, 1], "after that end-of-task send, within the call again");
+});
+
 test("a QoS 1 publish made on receipt, with nothing else in flight, is sent within the call, with the receipt's PUBACK", async () => {
   const r = await inPage(async ({ env }) => {
     const c = await wasmqtt.connect(env.wsUrl);
