@@ -161,7 +161,7 @@ printf '  %-20s %9d B raw %9d B gzip -9\n' "total" "$((wasm_raw + js_raw))" "$((
 # Size budget (gzip -9 of everything a page loads: the glue, which holds the JS snippet, and the
 # wasm). The target is 60 KB; this line only keeps what was won: raise it on purpose, with the
 # reason in the commit, never silently.
-budget=${WASMQTT_SIZE_BUDGET:-59600}
+budget=${WASMQTT_SIZE_BUDGET:-59620}
 total_gz=$((wasm_gz + js_gz))
 if [ "$use_opt" = 1 ] && [ "$total_gz" -gt "$budget" ]; then
   echo "build-pkg: pkg/ is $total_gz B gzip, over the budget of $budget B (WASMQTT_SIZE_BUDGET)" >&2

@@ -123,15 +123,13 @@ extern "C" {
     #[wasm_bindgen(js_name = emitMessage)]
     fn emit_message(map: &JsValue, topic: &JsValue, at: u32, len: u32, bits: u8, props: &JsValue);
     /// `publish()`'s arguments, read in one call (see support.js): flags,
-    /// topic and payload lengths packed; throws an `MqttError` for a bad
-    /// argument.
-    #[wasm_bindgen(js_name = publishArgs, catch)]
-    fn publish_args(
-        topic: &JsValue,
-        payload: &JsValue,
-        options: &JsValue,
-        max_packet: u32,
-    ) -> Result<f64, JsValue>;
+    /// topic and payload lengths packed; -1 for a bad argument (its
+    /// `MqttError` from `arg_error`).
+    #[wasm_bindgen(js_name = publishArgs)]
+    fn publish_args(topic: &JsValue, payload: &JsValue, options: &JsValue, max_packet: u32) -> f64;
+    /// The `MqttError` of the last `publishArgs` that returned -1.
+    #[wasm_bindgen(js_name = argError)]
+    fn arg_error() -> JsValue;
     /// Copies the topic and payload the last `publishArgs` read to `topic_at`
     /// and `payload_at`, which have room for the lengths it returned.
     #[wasm_bindgen(js_name = takePublish)]
@@ -486,8 +484,12 @@ fn publish_arguments(
     opts: &JsValue,
     max_packet: u32,
 ) -> Result<(u8, String, Vec<u8>), JsValue> {
+    let packed = publish_args(topic, payload, opts, max_packet);
+    if packed < 0.0 {
+        return Err(arg_error());
+    }
     // Exact in an f64: 4 + 16 + 28 bits.
-    let packed = publish_args(topic, payload, opts, max_packet)? as u64;
+    let packed = packed as u64;
     let mut topic = vec![0; (packed >> 4 & 0xffff) as usize];
     let mut payload = vec![0; (packed >> 21) as usize];
     take_publish(topic.as_mut_ptr() as u32, payload.as_mut_ptr() as u32);

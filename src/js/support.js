@@ -298,36 +298,49 @@ const qosOption = (o) => {
 // publish()'s three arguments read in one call (from Rust, the type checks, the string, the
 // payload's length and copy and each option each cost a call). The topic's and the payload's
 // bytes wait here for takePublish. Returns qos | retain << 2 | (properties given) << 3 | topic
-// length << 4 | payload length * 2^21 (exact: 49 bits); throws an MqttError for a topic that is
-// not a string or longer than MQTT allows, a payload of the wrong type, a bad qos, or a payload
-// that cannot fit in a packet of `max` bytes (counting no topic: an alias may replace it), so that
-// a huge payload is refused before it is copied into the wasm memory (`max` is at most 268435455:
-// the payload's length fits its 28 bits).
+// length << 4 | payload length * 2^21 (exact: 49 bits); or -1 for a topic that is not a string
+// or longer than MQTT allows, a payload of the wrong type, a bad qos, or a payload that cannot
+// fit in a packet of `max` bytes (counting no topic: an alias may replace it), so that a huge
+// payload is refused before it is copied into the wasm memory (`max` is at most 268435455: the
+// payload's length fits its 28 bits); its MqttError then waits for argError(). (Returned, not
+// thrown: a throwing import costs a wrapper function and an `arguments` object per call.)
 // The last topic's bytes are kept: a dashboard publishes to few topics.
 const NO_BYTES = new Uint8Array(0);
 let lastTopic = "";
 let topicBytes = NO_BYTES;
 let payloadBytes = NO_BYTES;
+let argFailure;
 export function publishArgs(topic, payload, o, max) {
-  if (typeof topic !== "string") throw new MqttError("InvalidTopic", "topic must be a string");
-  const p = bytes(payload);
-  if (p === null) throw new MqttError("InvalidOptions", "payload must be a string or Uint8Array");
-  const qos = qosOption(o);
-  // Remaining length: topic length field, packet id, payload; then its varint and the first byte.
-  const rest = 2 + (qos > 0 ? 2 : 0) + p.length;
-  const size = 2 + rest + (rest > 127) + (rest > 16383) + (rest > 2097151);
-  if (size > max) {
-    throw new MqttError("PacketTooLarge", `packet of at least ${size} bytes exceeds maximum packet size ${max}`);
+  try {
+    if (typeof topic !== "string") throw new MqttError("InvalidTopic", "topic must be a string");
+    const p = bytes(payload);
+    if (p === null) throw new MqttError("InvalidOptions", "payload must be a string or Uint8Array");
+    const qos = qosOption(o);
+    // Remaining length: topic length field, packet id, payload; then its varint and the first byte.
+    const rest = 2 + (qos > 0 ? 2 : 0) + p.length;
+    const size = 2 + rest + (rest > 127) + (rest > 16383) + (rest > 2097151);
+    if (size > max) {
+      throw new MqttError("PacketTooLarge", `packet of at least ${size} bytes exceeds maximum packet size ${max}`);
+    }
+    const flags = isObj(o) ? qos | (o.retain === true ? 4 : 0) | (o.properties !== undefined ? 8 : 0) : qos;
+    if (topic !== lastTopic) {
+      const t = utf8.encode(topic);
+      if (t.length > 65535) throw new MqttError("InvalidTopic", "invalid topic: topic longer than 65535 bytes");
+      topicBytes = t;
+      lastTopic = topic;
+    }
+    payloadBytes = p;
+    return flags + topicBytes.length * 16 + p.length * 2097152;
+  } catch (e) {
+    argFailure = e;
+    return -1;
   }
-  const flags = isObj(o) ? qos | (o.retain === true ? 4 : 0) | (o.properties !== undefined ? 8 : 0) : qos;
-  if (topic !== lastTopic) {
-    const t = utf8.encode(topic);
-    if (t.length > 65535) throw new MqttError("InvalidTopic", "invalid topic: topic longer than 65535 bytes");
-    topicBytes = t;
-    lastTopic = topic;
-  }
-  payloadBytes = p;
-  return flags + topicBytes.length * 16 + p.length * 2097152;
+}
+// The MqttError of the last publishArgs that returned -1.
+export function argError() {
+  const e = argFailure;
+  argFailure = undefined;
+  return e;
 }
 // Copies the bytes publishArgs read to `topicAt` and `payloadAt`.
 export function takePublish(topicAt, payloadAt) {
