@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // wasmqtt vs MQTT.js vs a raw-WebSocket ceiling, in one headless Chromium, against mosquitto.
 //
-//   node bench/run.mjs            full run: 5 runs, n = 20,000 (about 6 minutes on 2 cores)
+//   node bench/run.mjs            full run: 5 runs, n = 20,000 (about 8 minutes on 2 cores)
 //   node bench/run.mjs --quick    1 run, n = 5,000 (about 2 minutes)
 //
 // Options:
