@@ -112,8 +112,8 @@ struct State {
     micro_scheduled: bool,
     /// Inside an application command's step.
     commanding: bool,
-    /// The command asked for a flush: it sends at once if it is the first
-    /// of its task (see `flush_command`).
+    /// The command asked for a flush, which `flush_command` does at once
+    /// or queues.
     flush_wanted: bool,
     /// A command's bytes went out at once, with no flush queued behind
     /// them; until the next frame or flush, a command queues one, so that
