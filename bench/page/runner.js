@@ -71,6 +71,12 @@ function installCounters() {
     }
   };
 }
+function resetCounters() {
+  for (const k of Object.keys(counters)) counters[k] = 0;
+  for (const k of Object.keys(frameTimes)) frameTimes[k].length = 0;
+}
+/** The untimed messages (round trips) a job makes before its timed ones, on the same client. */
+const warmOf = (job) => (job.warm > 0 && !job.warming ? job.warm : 0);
 /** Tells the harness `name` (start/end of the measured section, ready) and waits for its reply. */
 const hook = (name, extra = {}) => (currentJob.warming ? Promise.resolve() : api("/api/hook", { id: currentJob.id, name, ...extra }));
 
@@ -85,10 +91,14 @@ window.addEventListener("unhandledrejection", (e) =>
 const payloadOf = (i) => indexedPayload(i, currentJob.payload);
 const indexAt = (d, o) => ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
 
-/** Counts unique / duplicate indices; `done` fires once all n were seen. */
+/**
+ * Counts unique / duplicate indices; `done` fires once `target` (at first all n) were seen,
+ * with tLast the time of the last of them.
+ */
 function counter(n, done) {
   const seen = new Uint8Array(n);
   const c = {
+    target: n,
     got: 0,
     dup: 0,
     bad: 0,
@@ -105,7 +115,7 @@ function counter(n, done) {
       }
       seen[i] = 1;
       if (c.got === 0) c.tFirst = now();
-      if (++c.got === n) {
+      if (++c.got === c.target) {
         c.tLast = now();
         done();
       }
@@ -275,44 +285,7 @@ const apiScenarios = {
    * promise settles): window0 (1000) at QoS 0, job.window (the broker's max_inflight) at QoS 1/2.
    */
   async pubSelf(job, extra) {
-    const c = await adapters[job.client](job, extra);
-    const { n, qos } = job;
-    let finished = false;
-    const cnt = counter(n, () => (finished = true));
-    c.onMessage((p) => cnt.add(indexAt(p, 0)));
-    await c.subscribe(job.topic, qos);
-    const payloads = Array.from({ length: n }, (_, i) => payloadOf(i));
-    const W = qos === 0 ? job.window0 : job.window;
-    let i = 0;
-    let out = 0;
-    let errors = 0;
-    let firstError = null;
-    const topic = job.topic;
-    const done = (err) => {
-      out--;
-      if (err) {
-        errors++;
-        firstError ??= String(err?.message ?? err);
-      }
-      pump();
-    };
-    const pump = () => {
-      while (out < W && i < n) {
-        out++;
-        c.publish(topic, payloads[i++], qos, done);
-      }
-    };
-    await hook("start");
-    const t0 = now();
-    pump();
-    await until(() => finished, () => cnt.got + i);
-    const t1 = finished ? cnt.tLast : now();
-    await hook("end");
-    await until(() => out === 0, () => out, 3000);
-    await sleep(200); // late duplicates
-    await c.end();
-    const ms = t1 - t0;
-    return { ok: true, ms, rate: (cnt.got / ms) * 1000, received: cnt.got, lost: n - cnt.got, dup: cnt.dup, bad: cnt.bad, errors, firstError, unsettled: out };
+    return publishJob(job, await apiPublisher(job, warmOf(job) + job.n, extra));
   },
 
   /** n sequential round trips: publish one, wait for it (and its ack at QoS 1/2), repeat. */
@@ -361,7 +334,7 @@ const wasmqttScenarios = {
   /** QoS 1 pubSelf with persistence "indexeddb" (or "memory"), clean: false. */
   async pubSelfPersist(job) {
     const before = await idbNames();
-    const r = await apiScenarios.pubSelf({ ...job, client: "wasmqtt" }, { clean: false, persistence: job.persistence });
+    const r = await apiScenarios.pubSelf({ ...job, client: "wasmqtt", warm: 0 }, { clean: false, persistence: job.persistence });
     const after = await idbNames();
     return { ...r, idbCreated: after.filter((x) => !before.includes(x)), idbAll: after };
   },
@@ -434,53 +407,8 @@ const wasmqttScenarios = {
 // ------------------------------------------------------------------ raw ceiling
 
 const rawScenarios = {
-  /**
-   * QoS 0: all n pre-encoded publishes leave at once, as one frame (measured fastest: a window
-   * of 300 / 3,000 / n messages in flight gave 8.9k / 11.2k / 19.9k msg/s). QoS 1/2: at most
-   * `window` publishes not yet PUBACKed / PUBCOMPed; in "task" mode (the default), the acks
-   * and new publishes due after all frames that arrived back to back leave as one frame.
-   */
   async pubSelf(job) {
-    const c = await RawClient.connect(job.url, job.clientId, job.rawTouchKb);
-    c.mode = job.rawMode ?? "frame";
-    const { n, qos } = job;
-    let finished = false;
-    let resolveDone;
-    const doneP = new Promise((r) => (resolveDone = r));
-    const cnt = counter(n, () => {
-      finished = true;
-      resolveDone();
-    });
-    await c.subscribe(job.topic, qos);
-    const batch = encodePublishes(job.topic, qos, n, payloadOf);
-    let sent = 0;
-    let acked = 0;
-    const W = qos === 0 ? n : job.window;
-    const minBatch = qos === 0 ? Math.max(1, W >> 2) : 1;
-    c.onPublish = (d, o) => cnt.add(indexAt(d, o));
-    c.onAck = () => acked++;
-    const done = qos === 0 ? () => cnt.got : () => acked;
-    // Set once the first batch is out, and only if some are left (not at QoS 0, where all go at once).
-    const afterFrame = () => {
-      const room = Math.min(n, done() + W) - sent;
-      if (room >= minBatch || (room > 0 && sent + room === n)) {
-        c.sendBatch(batch, sent, sent + room);
-        sent += room;
-      }
-    };
-    await hook("start");
-    const t0 = now();
-    const first = Math.min(n, W);
-    c.sendBatch(batch, 0, first);
-    sent = first;
-    if (sent < n) c.afterFrame = afterFrame;
-    const ok = await Promise.race([doneP.then(() => true), until(() => finished, () => cnt.got + acked)]);
-    const t1 = ok && finished ? cnt.tLast : now();
-    await hook("end");
-    await sleep(200);
-    c.end();
-    const ms = t1 - t0;
-    return { ok: true, ms, rate: (cnt.got / ms) * 1000, received: cnt.got, lost: n - cnt.got, dup: cnt.dup, bad: cnt.bad, frames: c.frames, sends: c.sends };
+    return publishJob(job, await rawPublisher(job, warmOf(job) + job.n));
   },
 
   latency: (job) => latencyJob(job, rawRoundTrips),
@@ -503,6 +431,159 @@ const rawScenarios = {
     return { ok: true, ms, rate: ((cnt.got - 1) / ms) * 1000, received: cnt.got, lost: n - cnt.got, dup: cnt.dup, frames: c.frames, sends: c.sends };
   },
 };
+
+// ------------------------------------------------------------------ publishing to self
+
+/**
+ * A client subscribed to its topic that publishes `size` messages to itself in runs:
+ * `run(from, to)` publishes messages from..to-1 as fast as the client allows (API clients: up
+ * to job.window0 / job.window publishes unsettled; the raw client: at QoS 0 the whole run as
+ * one frame, else job.window not yet PUBACKed / PUBCOMPed) and resolves, once all of them
+ * arrived (or nothing arrived for 10 s), with the time from its start to the last arrival (ms).
+ * `idle(capMs)` resolves once every publish is settled (or nothing settled for capMs);
+ * `stats()`: received, lost, duplicated and the client's own counts.
+ */
+async function apiPublisher(job, size, extra) {
+  const c = await adapters[job.client](job, extra);
+  const { qos, topic } = job;
+  const W = qos === 0 ? job.window0 : job.window;
+  let runDone = null;
+  const cnt = counter(size, () => runDone?.());
+  c.onMessage((p) => cnt.add(indexAt(p, 0)));
+  await c.subscribe(topic, qos);
+  const payloads = Array.from({ length: size }, (_, i) => payloadOf(i));
+  let i = 0;
+  let stop = 0;
+  let out = 0;
+  let errors = 0;
+  let firstError = null;
+  let onIdle = null;
+  const done = (err) => {
+    out--;
+    if (err) {
+      errors++;
+      firstError ??= String(err?.message ?? err);
+    }
+    pump();
+    if (out === 0) onIdle?.();
+  };
+  const pump = () => {
+    while (out < W && i < stop) {
+      out++;
+      c.publish(topic, payloads[i++], qos, done);
+    }
+  };
+  return {
+    run: (from, to) =>
+      timedRun(cnt, to - from, (d) => (runDone = d), () => cnt.got + i, () => {
+        i = from;
+        stop = to;
+        pump();
+      }),
+    idle: (capMs) => settledAll(() => out === 0, () => out, (f) => (onIdle = f), capMs),
+    end: () => c.end(),
+    stats: () => ({ received: cnt.got, lost: size - cnt.got, dup: cnt.dup, bad: cnt.bad, errors, firstError, unsettled: out }),
+  };
+}
+
+async function rawPublisher(job, size) {
+  const c = await RawClient.connect(job.url, job.clientId, job.rawTouchKb);
+  c.mode = job.rawMode ?? "frame";
+  const { qos } = job;
+  let runDone = null;
+  const cnt = counter(size, () => runDone?.());
+  await c.subscribe(job.topic, qos);
+  const batch = encodePublishes(job.topic, qos, size, payloadOf);
+  let sent = 0;
+  let acked = 0;
+  let stop = 0;
+  let W = 0;
+  let minBatch = 1;
+  let onIdle = null;
+  c.onPublish = (d, o) => cnt.add(indexAt(d, o));
+  c.onAck = () => {
+    if (++acked === sent) onIdle?.();
+  };
+  const settled = qos === 0 ? () => cnt.got : () => acked;
+  const afterFrame = () => {
+    const room = Math.min(stop, settled() + W) - sent;
+    if (room >= minBatch || (room > 0 && sent + room === stop)) {
+      c.sendBatch(batch, sent, sent + room);
+      sent += room;
+    }
+  };
+  const start = (from, to) => {
+    // QoS 0: the whole run as one frame (measured fastest: a window of 300 / 3,000 / 20,000
+    // messages in flight gave 8.9k / 11.2k / 19.9k msg/s). QoS 1/2: the acks and new publishes
+    // due after a frame leave as one frame.
+    W = qos === 0 ? to - from : job.window;
+    minBatch = qos === 0 ? Math.max(1, W >> 2) : 1;
+    stop = to;
+    sent = Math.min(to, from + W);
+    c.sendBatch(batch, from, sent);
+    c.afterFrame = sent < to ? afterFrame : null;
+  };
+  return {
+    run: (from, to) => timedRun(cnt, to - from, (d) => (runDone = d), () => cnt.got + acked, () => start(from, to)),
+    idle: (capMs) => settledAll(() => qos === 0 || acked === sent, () => acked, (f) => (onIdle = f), capMs),
+    end: async () => c.end(),
+    stats: () => ({ received: cnt.got, lost: size - cnt.got, dup: cnt.dup, bad: cnt.bad, frames: c.frames, sends: c.sends }),
+  };
+}
+
+/**
+ * Starts a run of `count` messages (`start()`) and resolves with the ms from its start to the
+ * arrival of the last (cnt.tLast), or to now when `progress()` stalled for 10 s.
+ */
+async function timedRun(cnt, count, setDone, progress, start) {
+  let finished = false;
+  const all = new Promise((resolve) =>
+    setDone(() => {
+      finished = true;
+      resolve();
+    }),
+  );
+  cnt.target = cnt.got + count;
+  const t0 = now();
+  start();
+  await Promise.race([all, until(() => finished, progress)]);
+  setDone(null);
+  return (finished ? cnt.tLast : now()) - t0;
+}
+
+/** Resolves at once when `isIdle()`, else at the `wake` the client calls or a stall of capMs. */
+function settledAll(isIdle, progress, setWake, capMs) {
+  if (isIdle()) return Promise.resolve(true);
+  return Promise.race([new Promise((resolve) => setWake(() => resolve(true))), until(isIdle, progress, capMs)]).finally(() => setWake(null));
+}
+
+/**
+ * The publish-to-self job on publisher `p` (of job.warm + job.n messages): job.warm messages
+ * untimed (the fresh page's figure, `cold`), then job.n timed between the hooks, by the same
+ * client and callbacks, as a long-lived page's.
+ */
+async function publishJob(job, p) {
+  const warm = warmOf(job);
+  let cold;
+  let before = {};
+  if (warm) {
+    const ms = await p.run(0, warm);
+    await p.idle(3000);
+    before = p.stats();
+    cold = { ok: true, ms, rate: (before.received / ms) * 1000, received: before.received };
+    resetCounters();
+  }
+  await hook("start");
+  const ms = await p.run(warm, warm + job.n);
+  await hook("end");
+  await p.idle(3000);
+  await sleep(200); // late duplicates
+  await p.end();
+  const stats = p.stats();
+  // The timed run's own counts (the raw client counts its frames and sends).
+  for (const k of ["received", "frames", "sends"]) if (stats[k] !== undefined) stats[k] -= before[k] ?? 0;
+  return { ok: true, ms, rate: (stats.received / ms) * 1000, ...stats, lost: job.n - stats.received, cold };
+}
 
 // ------------------------------------------------------------------ round trips
 
@@ -593,15 +674,26 @@ async function rawRoundTrips(job, size) {
   return { run, lat, starts, handled, end: () => c.end() };
 }
 
-/** The latency scenario: job.n round trips in one go, timed between the hooks. */
+/**
+ * The latency scenario: job.warm round trips untimed (the first tenth of them kept as the fresh
+ * page's figure, `cold`), then job.n timed between the hooks, by the same client.
+ */
 async function latencyJob(job, roundTrips) {
-  const rt = await roundTrips(job, job.n);
+  const warm = warmOf(job);
+  const rt = await roundTrips(job, warm + job.n);
+  let cold;
+  if (warm) {
+    await rt.run(0, warm);
+    cold = { ok: true, ...latencyStats(rt.lat.subarray(0, Math.ceil(warm / 10))) };
+    resetCounters();
+  }
   await hook("start");
-  await rt.run(0, job.n);
+  await rt.run(warm, warm + job.n);
   await hook("end");
   await rt.end();
-  const { lat } = rt;
-  return { ok: true, ...latencyStats(lat), slowByTenth: slowByTenth(lat), split: splitRoundTrips(rt.starts, rt.handled), isolated: self.crossOriginIsolated };
+  const lat = rt.lat.subarray(warm);
+  const split = splitRoundTrips(rt.starts.subarray(warm), rt.handled.subarray(warm));
+  return { ok: true, ...latencyStats(lat), slowByTenth: slowByTenth(lat), split, isolated: self.crossOriginIsolated, cold };
 }
 
 /**
@@ -642,33 +734,24 @@ async function latencyMix(job) {
 // ------------------------------------------------------------------ main loop
 
 /**
- * Runs the job's client through job.warm messages of the same scenario (recv: publish to self at
- * its QoS, which runs the same receive path; latency: job.warm round trips) on its own topic and
- * connection, untimed and unhooked, in this page before the measured job. Each job gets a fresh
- * document, so without it every figure would include the JIT and wasm tier-up of the first few
- * thousand messages (see bench/README.md, "Warm pages"). Returns the warm-up's result: for
- * latency, that of its first tenth (the fresh page's figure, comparable with earlier runs); the
- * other round trips go on, on a second connection, until the wasm's tier-up is done (thirteenth
- * round: with 200 round trips in all it was still compiling in the timed window).
+ * Before a receive job: job.warm messages published to self at its QoS (which runs the same
+ * receive path), on a client, topic and connection of their own, untimed and unhooked, in this
+ * page. Each job gets a fresh document, so without it every figure would include the JIT and
+ * wasm tier-up of the first few thousand messages (see bench/README.md, "Warm pages"). Returns
+ * the warm-up's result (the fresh page's figure). Publish and latency jobs warm the client they
+ * measure instead (publishJob, latencyJob): a new client in a warm page runs callers whose
+ * optimized code inlined the warm-up client's closures, and V8 deoptimizes them (eighteenth
+ * round).
  */
 async function warmUp(job) {
-  const scenario = job.scenario === "recv" ? "pubSelf" : job.scenario;
-  if (!(job.warm > 0) || !["pubSelf", "latency"].includes(scenario)) return null;
-  const n = scenario === "latency" ? Math.ceil(job.warm / 10) : job.warm;
-  const w = { ...job, scenario, n, topic: `${job.topic}/warm`, clientId: `${job.clientId}-w`, warming: true };
+  if (!(job.warm > 0) || job.scenario !== "recv") return null;
+  const w = { ...job, scenario: "pubSelf", n: job.warm, topic: `${job.topic}/warm`, clientId: `${job.clientId}-w`, warming: true };
   currentJob = w;
   try {
-    const cold = await scenarioFor(w)(w);
-    if (job.warm > n) {
-      const more = { ...w, n: job.warm - n, clientId: `${job.clientId}-w2` };
-      currentJob = more;
-      await scenarioFor(more)(more);
-    }
-    return cold;
+    return await scenarioFor(w)(w);
   } finally {
     currentJob = job;
-    for (const k of Object.keys(counters)) counters[k] = 0;
-    for (const k of Object.keys(frameTimes)) frameTimes[k].length = 0;
+    resetCounters();
   }
 }
 
