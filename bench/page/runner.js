@@ -441,7 +441,7 @@ const rawScenarios = {
  * one frame, else job.window not yet PUBACKed / PUBCOMPed) and resolves, once all of them
  * arrived (or nothing arrived for 10 s), with the time from its start to the last arrival (ms).
  * `idle(capMs)` resolves once every publish is settled (or nothing settled for capMs);
- * `stats()`: received, lost, duplicated and the client's own counts.
+ * `stats()`: received, duplicated and the client's own counts.
  */
 async function apiPublisher(job, size, extra) {
   const c = await adapters[job.client](job, extra);
@@ -482,7 +482,7 @@ async function apiPublisher(job, size, extra) {
       }),
     idle: (capMs) => settledAll(() => out === 0, () => out, (f) => (onIdle = f), capMs),
     end: () => c.end(),
-    stats: () => ({ received: cnt.got, lost: size - cnt.got, dup: cnt.dup, bad: cnt.bad, errors, firstError, unsettled: out }),
+    stats: () => ({ received: cnt.got, dup: cnt.dup, bad: cnt.bad, errors, firstError, unsettled: out }),
   };
 }
 
@@ -527,7 +527,7 @@ async function rawPublisher(job, size) {
     run: (from, to) => timedRun(cnt, to - from, (d) => (runDone = d), () => cnt.got + acked, () => start(from, to)),
     idle: (capMs) => settledAll(() => qos === 0 || acked === sent, () => acked, (f) => (onIdle = f), capMs),
     end: async () => c.end(),
-    stats: () => ({ received: cnt.got, lost: size - cnt.got, dup: cnt.dup, bad: cnt.bad, frames: c.frames, sends: c.sends }),
+    stats: () => ({ received: cnt.got, dup: cnt.dup, bad: cnt.bad, frames: c.frames, sends: c.sends }),
   };
 }
 
@@ -691,9 +691,18 @@ async function latencyJob(job, roundTrips) {
   await rt.run(warm, warm + job.n);
   await hook("end");
   await rt.end();
-  const lat = rt.lat.subarray(warm);
-  const split = splitRoundTrips(rt.starts.subarray(warm), rt.handled.subarray(warm));
-  return { ok: true, ...latencyStats(lat), slowByTenth: slowByTenth(lat), split, isolated: self.crossOriginIsolated, cold };
+  return { ...latencyResult(rt, warm), isolated: self.crossOriginIsolated, cold };
+}
+
+/**
+ * The statistics of round-trip loop `rt`'s round trips from `from` on. Its blocks run one at a
+ * time, so the sends and frames after a round trip's start are its client's: the split pairs
+ * them by time.
+ */
+function latencyResult(rt, from) {
+  const lat = rt.lat.subarray(from);
+  const split = splitRoundTrips(rt.starts.subarray(from), rt.handled.subarray(from));
+  return { ok: true, ...latencyStats(lat), slowByTenth: slowByTenth(lat), split };
 }
 
 /**
@@ -720,14 +729,7 @@ async function latencyMix(job) {
   await hook("end");
   for (const l of loops) await l.end();
   const clients = {};
-  job.mix.forEach((client, i) => {
-    const { lat, starts, handled } = loops[i];
-    const timed = lat.subarray(job.warm);
-    // Blocks run one at a time, so the sends and frames after a round trip's start are its
-    // client's: the split pairs them by time as in a job of one client.
-    const split = splitRoundTrips(starts.subarray(job.warm), handled.subarray(job.warm));
-    clients[client] = { ok: true, ...latencyStats(timed), slowByTenth: slowByTenth(timed), split };
-  });
+  job.mix.forEach((client, i) => (clients[client] = latencyResult(loops[i], job.warm)));
   return { ok: true, clients };
 }
 
